@@ -1,0 +1,157 @@
+package chat
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Class says what a client does about a Chat error code (SPEC.md section 1).
+type Class int
+
+// The classes of Chat error codes.
+const (
+	ClassNone          Class = iota // success
+	ClassTransient                  // retry with exponential backoff and jitter
+	ClassRateLimited                // retry with a longer backoff
+	ClassSignature                  // make a new UserSig, retry once
+	ClassCredentials                // re-read the secret, retry once
+	ClassCaller                     // the caller's input is wrong: never retried
+	ClassConfiguration              // the deployment is wrong: never retried
+)
+
+var classNames = [...]string{"none", "transient", "rate-limited", "signature", "credentials", "caller", "configuration"}
+
+// String returns the class's name as it appears in logs.
+func (c Class) String() string {
+	if c < 0 || int(c) >= len(classNames) {
+		return fmt.Sprintf("class(%d)", int(c))
+	}
+	return classNames[c]
+}
+
+// Retryable reports whether an error of this class may be retried at all.
+func (c Class) Retryable() bool { return c != ClassCaller && c != ClassConfiguration && c != ClassNone }
+
+// Chat error codes with a meaning of their own in this project.
+const (
+	CodeOK                    = 0
+	CodeAccountNotFound       = 70107 // account_delete: the account does not exist
+	CodeInvalidParameter      = 70402 // a field is missing or breaks the protocol
+	CodeProfileTooLong        = 40601 // Nick or FaceUrl over 500 bytes
+	CodeProfileRefused        = 40005 // a profile field Chat will not take
+	CodeBatchCount            = 70206 // batch size out of range
+	CodeBadJSON               = 60003 // request body is not valid JSON
+	CodeBadAccountType        = 60015 // request body carries a UserID that is not a string
+	CodeSigCheckFailed        = 70001 // UserSig check failed
+	CodeSigExpired            = 70052 // UserSig expired
+	CodeSigInvalid            = 70003 // UserSig invalid (wrong key)
+	CodeSigDecodeFailed       = 70005 // UserSig could not be decoded
+	CodeSigAppIDMismatch      = 70009 // UserSig signed for another SDKAppID or identifier
+	CodeSigIdentifierMismatch = 70013 // identifier in the request differs from the UserSig's
+	CodeSDKAppIDMismatch      = 70014 // sdkappid in the request differs from the UserSig's
+	CodeTrialCap              = 70398 // trial edition: at most 100 accounts
+	CodeNotAdmin              = 70403 // identifier is not an app admin
+	CodeDeleteDisabled        = 71000 // paid editions: account deletion is disabled in the console
+	CodeServerTimeout         = 70169 // server internal timeout
+	CodeServerError           = 70500 // server internal error
+	CodeRateLimited           = 60007 // REST API call frequency exceeded
+	CodeBadRequestURL         = 60002 // HTTP parse error
+	CodeMalformedRequest      = 60008 // service timeout or malformed request
+	CodeSDKAppIDInvalid       = 60006 // SDKAppID invalid
+	CodeRequestNeedsAdmin     = 60010 // request needs app admin rights
+)
+
+var classOf = map[int]Class{
+	70169: ClassTransient, 70202: ClassTransient, 70500: ClassTransient, 60013: ClassTransient,
+	60014: ClassTransient, 30006: ClassTransient, 30007: ClassTransient, 30008: ClassTransient,
+	40006: ClassTransient, 60008: ClassTransient,
+
+	60007: ClassRateLimited, 60011: ClassRateLimited, 60018: ClassRateLimited, 60019: ClassRateLimited,
+
+	70001: ClassSignature, 70052: ClassSignature,
+
+	70003: ClassCredentials, 70005: ClassCredentials, 70009: ClassCredentials,
+
+	70402: ClassCaller, 40601: ClassCaller, 40005: ClassCaller, 70206: ClassCaller,
+	60003: ClassCaller, 60015: ClassCaller,
+	// Every other code, listed in SPEC.md's configuration row or not, is
+	// ClassConfiguration: see Classify.
+}
+
+// Classify returns the class of a Chat error code. Codes the spec does not
+// list are configuration errors: nothing is retried blindly.
+func Classify(code int) Class {
+	if code == 0 {
+		return ClassNone
+	}
+	if c, ok := classOf[code]; ok {
+		return c
+	}
+	return ClassConfiguration
+}
+
+// MaxRetries60008 bounds the retries of code 60008, which can also mean a
+// malformed request.
+const MaxRetries60008 = 2
+
+// Error is a failed Chat operation: a Chat error code, a transport failure
+// or a refused input. Its message is safe to log and to return to callers:
+// it never carries the key, a UserSig or a signed URL.
+type Error struct {
+	Command  string // Chat command, such as "account_import"; empty for input refused before any call
+	Code     int    // Chat ErrorCode; for a transport failure the transient code the client stands in with
+	Info     string // Chat's ErrorInfo, or what went wrong
+	Class    Class
+	Status   int   // HTTP status when it was not 200, else 0
+	Attempts int   // requests made, 0 when refused before any call
+	Err      error // the cause (already redacted), if any
+}
+
+// Errorf returns a caller-class error with code and a formatted message, for
+// input refused before any Chat call.
+func Errorf(code int, format string, args ...any) *Error {
+	return &Error{Code: code, Info: fmt.Sprintf(format, args...), Class: Classify(code)}
+}
+
+// Error returns a message naming the command, the code and the class.
+func (e *Error) Error() string {
+	msg := e.Info
+	if e.Err != nil && msg == "" {
+		msg = e.Err.Error()
+	} else if e.Err != nil {
+		msg += ": " + e.Err.Error()
+	}
+	if e.Command == "" {
+		return fmt.Sprintf("invalid input (code %d): %s", e.Code, msg)
+	}
+	if e.Status != 0 {
+		return fmt.Sprintf("chat %s: HTTP %d (code %d, %s): %s", e.Command, e.Status, e.Code, e.Class, msg)
+	}
+	return fmt.Sprintf("chat %s: code %d (%s): %s", e.Command, e.Code, e.Class, msg)
+}
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Err }
+
+// ErrorCode returns the Chat code carried by err, or 0 when err is not an
+// *Error.
+func ErrorCode(err error) int {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return 0
+}
+
+// ErrorClass returns the class of err: the class of an *Error, ClassNone for
+// nil, and ClassConfiguration for anything else.
+func ErrorClass(err error) Class {
+	if err == nil {
+		return ClassNone
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Class
+	}
+	return ClassConfiguration
+}
