@@ -1,0 +1,119 @@
+package chat
+
+import "errors"
+
+// Stats counts the work behind one operation.
+type Stats struct {
+	Calls    int // Chat commands completed or abandoned
+	Attempts int // HTTP requests sent, retries included
+}
+
+// Add returns the sum of s and o.
+func (s Stats) Add(o Stats) Stats {
+	return Stats{Calls: s.Calls + o.Calls, Attempts: s.Attempts + o.Attempts}
+}
+
+// ImportResult is the outcome of importing a batch of accounts. A batch can
+// partly fail: FailAccounts lists every UserID that was not imported, either
+// because Chat listed it or because its call failed after its retries.
+type ImportResult struct {
+	Requested    int      // distinct accounts asked for
+	FailAccounts []string // UserIDs not imported
+	Errs         []error  // one *Error per failed call, in call order
+	Stats
+}
+
+// Err returns the first call error, or nil when every call was answered.
+func (r ImportResult) Err() error { return first(r.Errs) }
+
+// Envelope returns the Chat reply for the batch: ActionStatus is FAIL only
+// when no account was imported.
+func (r ImportResult) Envelope() Envelope {
+	env := Envelope{ActionStatus: StatusOK, FailAccounts: r.FailAccounts}
+	if r.Requested > 0 && len(r.FailAccounts) >= r.Requested {
+		env.ActionStatus = StatusFail
+		env.ErrorCode, env.ErrorInfo = codeInfo(r.Errs, "no account was imported")
+	}
+	if env.FailAccounts == nil {
+		env.FailAccounts = []string{}
+	}
+	return env
+}
+
+// DeleteResult is the outcome of deleting a batch of accounts. Items has one
+// entry per distinct UserID: ResultCode 0 (deleted), 70107 (already absent,
+// a success) or the code of the call that failed.
+type DeleteResult struct {
+	Items []ResultItem
+	Errs  []error // one *Error per failed call, in call order
+	Stats
+}
+
+// Err returns the first call error, or nil when every call was answered.
+func (r DeleteResult) Err() error { return first(r.Errs) }
+
+// Deleted reports whether the item's account is gone: deleted now or absent
+// already.
+func (it ResultItem) Deleted() bool {
+	return it.ResultCode == CodeOK || it.ResultCode == CodeAccountNotFound
+}
+
+// Failed returns the UserIDs whose deletion failed.
+func (r DeleteResult) Failed() []string {
+	var ids []string
+	for _, it := range r.Items {
+		if !it.Deleted() {
+			ids = append(ids, it.UserID)
+		}
+	}
+	return ids
+}
+
+// Envelope returns the Chat reply for the batch: ActionStatus is FAIL only
+// when no account was deleted or found absent.
+func (r DeleteResult) Envelope() Envelope {
+	env := Envelope{ActionStatus: StatusOK, ResultItem: r.Items}
+	if len(r.Items) > 0 && len(r.Failed()) == len(r.Items) {
+		env.ActionStatus = StatusFail
+		env.ErrorCode, env.ErrorInfo = codeInfo(r.Errs, "no account was deleted")
+	}
+	if env.ResultItem == nil {
+		env.ResultItem = []ResultItem{}
+	}
+	return env
+}
+
+// CheckResult is the outcome of account_check over a batch.
+type CheckResult struct {
+	Items []ResultItem
+	Errs  []error
+	Stats
+}
+
+// Err returns the first call error, or nil when every call was answered.
+func (r CheckResult) Err() error { return first(r.Errs) }
+
+func first(errs []error) error {
+	if len(errs) == 0 {
+		return nil
+	}
+	return errs[0]
+}
+
+// codeInfo picks the code and message of a failed batch's envelope.
+func codeInfo(errs []error, fallback string) (int, string) {
+	var e *Error
+	if len(errs) > 0 && errors.As(errs[0], &e) {
+		return e.Code, e.Error()
+	}
+	return CodeServerError, fallback
+}
+
+// ErrorEnvelope returns the FAIL envelope for err.
+func ErrorEnvelope(err error) Envelope {
+	var e *Error
+	if errors.As(err, &e) {
+		return Envelope{ActionStatus: StatusFail, ErrorCode: e.Code, ErrorInfo: e.Error()}
+	}
+	return Envelope{ActionStatus: StatusFail, ErrorCode: CodeServerError, ErrorInfo: err.Error()}
+}
