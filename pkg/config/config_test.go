@@ -1,0 +1,70 @@
+package config_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chatsync/chat-lambdas/pkg/config"
+)
+
+func env(kv map[string]string) func(string) string {
+	return func(k string) string { return kv[k] }
+}
+
+func TestLoadDefaults(t *testing.T) {
+	c, err := config.Load(env(map[string]string{"CHAT_SECRET_ID": "chat/admin", "CHAT_REGION": "Singapore"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := config.Config{
+		SecretID: "chat/admin", Region: "singapore", SecretTTL: 5 * time.Minute, AuthMode: "iam",
+		AdminGroup: "chat-admins", UserIDAttribute: "sub", NickAttribute: "nickname", FaceURLAttribute: "picture",
+	}
+	if c != want {
+		t.Errorf("Load = %+v\nwant %+v", c, want)
+	}
+}
+
+func TestLoadErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		want []string // substrings of the one-line error
+	}{
+		{"nothing", nil, []string{"CHAT_SECRET_ID is required", "CHAT_REGION or CHAT_BASE_URL is required"}},
+		{"bad region", map[string]string{"CHAT_SECRET_ID": "s", "CHAT_REGION": "mars"}, []string{`CHAT_REGION "mars"`, "singapore"}},
+		{"plain http", map[string]string{"CHAT_SECRET_ID": "s", "CHAT_BASE_URL": "http://chat.example.com"}, []string{"https is required"}},
+		{"bad ttl", map[string]string{"CHAT_SECRET_ID": "s", "CHAT_REGION": "tokyo", "CHAT_SECRET_TTL": "5 minutes"}, []string{"CHAT_SECRET_TTL"}},
+		{"negative ttl", map[string]string{"CHAT_SECRET_ID": "s", "CHAT_REGION": "tokyo", "CHAT_SECRET_TTL": "-1m"}, []string{"must be positive"}},
+		{"bad mode", map[string]string{"CHAT_SECRET_ID": "s", "CHAT_REGION": "tokyo", "HTTP_AUTH_MODE": "open"}, []string{"HTTP_AUTH_MODE"}},
+		{"bad queue", map[string]string{"CHAT_SECRET_ID": "s", "CHAT_REGION": "tokyo", "RETRY_QUEUE_URL": "my-queue"}, []string{"RETRY_QUEUE_URL"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := config.Load(env(tt.env))
+			if err == nil {
+				t.Fatal("Load succeeded")
+			}
+			msg := err.Error()
+			if strings.Contains(msg, "\n") {
+				t.Errorf("error spans lines: %q", msg)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(msg, w) {
+					t.Errorf("error %q lacks %q", msg, w)
+				}
+			}
+		})
+	}
+}
+
+func TestLoadBaseURLOverridesRegion(t *testing.T) {
+	c, err := config.Load(env(map[string]string{"CHAT_SECRET_ID": "s", "CHAT_BASE_URL": "http://127.0.0.1:8080/", "HTTP_AUTH_MODE": "JWT"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.BaseURL != "http://127.0.0.1:8080" || c.AuthMode != "jwt" {
+		t.Errorf("BaseURL %q, AuthMode %q", c.BaseURL, c.AuthMode)
+	}
+}
