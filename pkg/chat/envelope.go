@@ -18,8 +18,8 @@ type Envelope struct {
 	ActionStatus string       `json:"ActionStatus"`
 	ErrorCode    int          `json:"ErrorCode"`
 	ErrorInfo    string       `json:"ErrorInfo"`
-	FailAccounts []string     `json:"FailAccounts,omitempty"`
-	ResultItem   []ResultItem `json:"ResultItem,omitempty"`
+	FailAccounts []string     `json:"FailAccounts,omitzero"`
+	ResultItem   []ResultItem `json:"ResultItem,omitzero"`
 }
 
 // ResultItem is one account's outcome in account_delete and account_check

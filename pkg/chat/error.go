@@ -59,6 +59,9 @@ const (
 	CodeMalformedRequest      = 60008 // service timeout or malformed request
 	CodeSDKAppIDInvalid       = 60006 // SDKAppID invalid
 	CodeRequestNeedsAdmin     = 60010 // request needs app admin rights
+	CodeBadAccountOrSig       = 60004 // identifier or usersig missing or wrong in the request URL
+	CodeBadResource           = 60009 // request resource error: no such service or command
+	CodeSDKAppIDRequired      = 60012 // the request URL carries no sdkappid
 )
 
 var classOf = map[int]Class{

@@ -1,0 +1,154 @@
+package handler
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/aws/aws-lambda-go/events"
+)
+
+// MaxBodyBytes caps an API Gateway request body (after base64 decoding).
+const MaxBodyBytes = 2 << 20
+
+// request is an API Gateway request of either payload version, reduced to
+// what the handlers route and authorize on.
+type request struct {
+	v2        bool
+	method    string
+	path      string // without a named stage's prefix
+	body      []byte
+	claims    map[string]string // JWT claims, when a JWT authorizer ran
+	callerARN string            // IAM caller, when the IAM authorizer ran
+	bodyErr   *httpError        // the body could not be taken
+}
+
+// parseHTTP decodes an API Gateway event of the given kind.
+func parseHTTP(payload []byte, k kind) (*request, error) {
+	r := &request{v2: k == kindHTTPv2}
+	var raw string
+	var b64 bool
+	if r.v2 {
+		var e events.APIGatewayV2HTTPRequest
+		if err := json.Unmarshal(payload, &e); err != nil {
+			return nil, fmt.Errorf("decode HTTP API event: %w", err)
+		}
+		r.method = e.RequestContext.HTTP.Method
+		r.path = stripStage(e.RawPath, e.RequestContext.Stage)
+		if r.path == "" {
+			r.path = e.RequestContext.HTTP.Path
+		}
+		raw, b64 = e.Body, e.IsBase64Encoded
+		if a := e.RequestContext.Authorizer; a != nil {
+			if a.JWT != nil {
+				r.claims = a.JWT.Claims
+			}
+			if a.IAM != nil {
+				r.callerARN = a.IAM.UserARN
+			}
+		}
+	} else {
+		var e events.APIGatewayProxyRequest
+		if err := json.Unmarshal(payload, &e); err != nil {
+			return nil, fmt.Errorf("decode REST API event: %w", err)
+		}
+		r.method = e.HTTPMethod
+		r.path = stripStage(e.Path, e.RequestContext.Stage)
+		raw, b64 = e.Body, e.IsBase64Encoded
+		r.callerARN = e.RequestContext.Identity.UserArn
+		if c, ok := e.RequestContext.Authorizer["claims"].(map[string]any); ok {
+			r.claims = make(map[string]string, len(c))
+			for k, v := range c {
+				r.claims[k] = fmt.Sprint(v)
+			}
+		}
+	}
+	r.method = strings.ToUpper(r.method)
+	r.body, r.bodyErr = decodeBody(raw, b64)
+	return r, nil
+}
+
+// stripStage removes a named stage's prefix from a path: HTTP APIs put it in
+// rawPath, and REST APIs behind some custom domains in path.
+func stripStage(path, stage string) string {
+	if stage != "" && stage != "$default" {
+		prefix := "/" + stage
+		if path == prefix {
+			return "/"
+		}
+		if strings.HasPrefix(path, prefix+"/") {
+			path = path[len(prefix):]
+		}
+	}
+	if len(path) > 1 {
+		path = strings.TrimRight(path, "/")
+	}
+	return path
+}
+
+func decodeBody(raw string, b64 bool) ([]byte, *httpError) {
+	if !b64 {
+		if len(raw) > MaxBodyBytes {
+			return nil, errBodyTooLarge
+		}
+		return []byte(raw), nil
+	}
+	if base64.StdEncoding.DecodedLen(len(raw)) > MaxBodyBytes+3 {
+		return nil, errBodyTooLarge
+	}
+	b, err := base64.StdEncoding.DecodeString(raw)
+	if err != nil {
+		return nil, &httpError{Status: http.StatusBadRequest, Code: "invalid_body", Message: "the body is marked base64 but does not decode"}
+	}
+	if len(b) > MaxBodyBytes {
+		return nil, errBodyTooLarge
+	}
+	return b, nil
+}
+
+// httpError is an HTTP reply that is not a Chat envelope.
+type httpError struct {
+	Status   int    `json:"-"`
+	Code     string `json:"code"`
+	Message  string `json:"message"`
+	ChatCode int    `json:"chatCode,omitempty"`
+	allow    string
+}
+
+func (e *httpError) Error() string { return e.Message }
+
+var errBodyTooLarge = &httpError{Status: http.StatusBadRequest, Code: "body_too_large", Message: fmt.Sprintf("the request body is over %d bytes", MaxBodyBytes)}
+
+func notFound(path string) *httpError {
+	return &httpError{Status: http.StatusNotFound, Code: "not_found", Message: "no route for " + path}
+}
+
+func methodNotAllowed(allow ...string) *httpError {
+	a := strings.Join(allow, ", ")
+	return &httpError{Status: http.StatusMethodNotAllowed, Code: "method_not_allowed", Message: "allowed: " + a, allow: a}
+}
+
+// reply encodes an HTTP reply in the event's payload version.
+func (r *request) reply(status int, body any, allow string) ([]byte, error) {
+	b, err := json.Marshal(body)
+	if err != nil {
+		return nil, fmt.Errorf("encode reply: %w", err)
+	}
+	headers := map[string]string{"Content-Type": "application/json"}
+	if allow != "" {
+		headers["Allow"] = allow
+	}
+	if r.v2 {
+		return json.Marshal(events.APIGatewayV2HTTPResponse{StatusCode: status, Headers: headers, Body: string(b)})
+	}
+	return json.Marshal(events.APIGatewayProxyResponse{StatusCode: status, Headers: headers, Body: string(b)})
+}
+
+// replyError encodes e as {"error": {...}}.
+func (r *request) replyError(e *httpError) ([]byte, error) {
+	return r.reply(e.Status, struct {
+		Error *httpError `json:"error"`
+	}{e}, e.allow)
+}

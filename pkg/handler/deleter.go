@@ -1,0 +1,199 @@
+package handler
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/chatsync/chat-lambdas/pkg/chat"
+)
+
+// Deleter is the part of the Chat client the delete handler uses.
+type Deleter interface {
+	DeleteAccounts(ctx context.Context, ids []string) (chat.DeleteResult, error)
+}
+
+// DeleteConfig configures a DeleteHandler. Chat is required.
+type DeleteConfig struct {
+	Chat         Deleter
+	Auth         Auth
+	Logger       *slog.Logger
+	AnswerMargin time.Duration // kept back from the deadline to answer; default DefaultAnswerMargin
+	Now          func() time.Time
+}
+
+// DeleteHandler is the delete function: DELETE /accounts/{userId},
+// POST /accounts/delete and direct invocation.
+type DeleteHandler struct {
+	cfg DeleteConfig
+	log *slog.Logger
+}
+
+// NewDeleteHandler returns the delete function's handler.
+func NewDeleteHandler(cfg DeleteConfig) *DeleteHandler {
+	if cfg.AnswerMargin <= 0 {
+		cfg.AnswerMargin = DefaultAnswerMargin
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	cfg.Auth.Mapping = cfg.Auth.Mapping.withDefaults()
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	return &DeleteHandler{cfg: cfg, log: log}
+}
+
+// Invoke handles one event. It implements aws-lambda-go's lambda.Handler.
+func (h *DeleteHandler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	start := h.cfg.Now()
+	switch k := classify(payload); k {
+	case kindHTTPv1, kindHTTPv2:
+		return h.http(ctx, start, payload, k)
+	case kindDelete:
+		return h.direct(ctx, start, payload)
+	default:
+		h.log.WarnContext(ctx, "unrecognized event", slog.Int("bytes", len(payload)))
+		return nil, ErrUnknownEvent
+	}
+}
+
+// deleteBody is the account_delete body.
+type deleteBody struct {
+	DeleteItem []chat.UserItem `json:"DeleteItem"`
+}
+
+func (b deleteBody) ids() []string {
+	ids := make([]string, len(b.DeleteItem))
+	for i, it := range b.DeleteItem {
+		ids[i] = it.UserID
+	}
+	return ids
+}
+
+type deleteResult struct {
+	env  chat.Envelope
+	err  error
+	fail bool
+	out  outcome
+}
+
+func (h *DeleteHandler) run(ctx context.Context, ids []string) deleteResult {
+	r := deleteResult{out: outcome{command: chat.CmdDelete, userIDs: ids}}
+	if err := chat.ValidateBatchSize(len(ids)); err != nil {
+		r.env, r.err, r.fail, r.out.err = chat.ErrorEnvelope(err), err, true, err
+		return r
+	}
+	res, err := h.cfg.Chat.DeleteAccounts(ctx, ids)
+	if err != nil {
+		r.env, r.err, r.fail, r.out.err = chat.ErrorEnvelope(err), err, true, err
+		return r
+	}
+	r.env, r.out.stats = res.Envelope(), res.Stats
+	r.fail = r.env.ActionStatus == chat.StatusFail
+	r.err = res.Err()
+	if r.fail && r.err == nil {
+		// Chat answered, but refused every item: report the first item's code.
+		it := res.Items[0]
+		r.err = &chat.Error{Command: chat.CmdDelete, Code: it.ResultCode, Class: chat.Classify(it.ResultCode), Info: it.ResultInfo}
+	}
+	r.out.err = r.err
+	if failed := res.Failed(); len(failed) > 0 {
+		r.out.extra = append(r.out.extra, slog.Int("failed", len(failed)))
+	}
+	return r
+}
+
+// direct handles a direct invocation with the account_delete body.
+func (h *DeleteHandler) direct(ctx context.Context, start time.Time, payload []byte) ([]byte, error) {
+	var b deleteBody
+	if err := json.Unmarshal(payload, &b); err != nil {
+		env := chat.Envelope{ActionStatus: chat.StatusFail, ErrorCode: chat.CodeBadAccountType, ErrorInfo: "invalid request body: " + err.Error()}
+		logOutcome(ctx, h.log, start, "delete refused", outcome{event: "direct", err: chat.Errorf(env.ErrorCode, "%s", env.ErrorInfo)})
+		return envelopeJSON(env)
+	}
+	ctx, cancel := withDeadline(ctx, start, 0, h.cfg.AnswerMargin)
+	defer cancel()
+	r := h.run(ctx, b.ids())
+	r.out.event = "direct"
+	logOutcome(ctx, h.log, start, outcomeMsg("delete", r.fail), r.out)
+	return envelopeJSON(r.env)
+}
+
+// http handles DELETE /accounts/{userId} and POST /accounts/delete.
+func (h *DeleteHandler) http(ctx context.Context, start time.Time, payload []byte, k kind) ([]byte, error) {
+	r, err := parseHTTP(payload, k)
+	if err != nil {
+		return nil, err
+	}
+	out := outcome{event: "http"}
+	reply := func(he *httpError) ([]byte, error) {
+		out.status = he.Status
+		if out.err == nil {
+			out.err = errors.New(he.Message)
+		}
+		logOutcome(ctx, h.log, start, "delete refused", out)
+		return r.replyError(he)
+	}
+	var (
+		ids      []string
+		pathUser string
+	)
+	switch seg, ok := strings.CutPrefix(r.path, "/accounts/"); {
+	case !ok || seg == "" || strings.Contains(seg, "/"):
+		return reply(notFound(r.path))
+	case seg == "delete" && r.method == http.MethodPost:
+		if r.bodyErr != nil {
+			return reply(r.bodyErr)
+		}
+		var b deleteBody
+		if err := json.Unmarshal(r.body, &b); err != nil {
+			return reply(invalidJSON(err))
+		}
+		ids = b.ids()
+	case r.method == http.MethodDelete:
+		id, err := url.PathUnescape(seg)
+		if err != nil {
+			return reply(&httpError{Status: http.StatusBadRequest, Code: "invalid_request", Message: "the UserID in the path is not valid percent-encoding"})
+		}
+		pathUser = id
+		ids = []string{id}
+	case seg == "delete":
+		return reply(methodNotAllowed(http.MethodDelete, http.MethodPost))
+	default:
+		return reply(methodNotAllowed(http.MethodDelete))
+	}
+	who, he := h.cfg.Auth.caller(r)
+	if he != nil {
+		return reply(he)
+	}
+	if who.arn != "" {
+		out.extra = append(out.extra, slog.String("caller", who.arn))
+	}
+	if who.jwt && pathUser == "me" {
+		ids = []string{who.userID} // DELETE /accounts/me deletes the caller
+	}
+	if he := who.may(ids...); he != nil {
+		out.userIDs = ids
+		return reply(he)
+	}
+	ctx, cancel := withDeadline(ctx, start, 0, h.cfg.AnswerMargin)
+	defer cancel()
+	res := h.run(ctx, ids)
+	res.out.event, res.out.extra = "http", append(res.out.extra, out.extra...)
+	if res.fail {
+		he := httpErrorFor(res.err)
+		res.out.status = he.Status
+		logOutcome(ctx, h.log, start, "delete failed", res.out)
+		return r.replyError(he)
+	}
+	res.out.status = http.StatusOK
+	logOutcome(ctx, h.log, start, "delete done", res.out)
+	return r.reply(http.StatusOK, res.env, "")
+}

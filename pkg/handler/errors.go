@@ -1,0 +1,38 @@
+package handler
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/chatsync/chat-lambdas/pkg/chat"
+)
+
+// httpErrorFor maps a failed operation to its HTTP reply: 400 for input
+// refused (by us before any call, or by Chat as the caller's fault), 504 when
+// the deadline ran out, 503 when transient failures outlasted the retries,
+// and 502 for any other Chat-side rejection.
+func httpErrorFor(err error) *httpError {
+	var e *chat.Error
+	if !errors.As(err, &e) {
+		return &httpError{Status: http.StatusBadGateway, Code: "chat_error", Message: err.Error()}
+	}
+	he := &httpError{Message: e.Error(), ChatCode: e.Code}
+	switch {
+	case e.Command == "":
+		he.Status, he.Code = http.StatusBadRequest, "invalid_request"
+	case errors.Is(err, context.DeadlineExceeded):
+		he.Status, he.Code = http.StatusGatewayTimeout, "deadline_exceeded"
+	case e.Class == chat.ClassCaller:
+		he.Status, he.Code = http.StatusBadRequest, "chat_refused_input"
+	case e.Class == chat.ClassTransient || e.Class == chat.ClassRateLimited:
+		he.Status, he.Code = http.StatusServiceUnavailable, "chat_unavailable"
+	default:
+		he.Status, he.Code = http.StatusBadGateway, "chat_rejected"
+	}
+	return he
+}
+
+func invalidJSON(err error) *httpError {
+	return &httpError{Status: http.StatusBadRequest, Code: "invalid_json", Message: "the body is not the expected JSON: " + err.Error(), ChatCode: chat.CodeBadJSON}
+}

@@ -1,0 +1,84 @@
+package handler
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"time"
+
+	"github.com/chatsync/chat-lambdas/pkg/chat"
+)
+
+// Defaults for the time a handler keeps back from its deadline.
+const (
+	DefaultAnswerMargin  = 250 * time.Millisecond // to encode and send a reply
+	DefaultCognitoBudget = 5 * time.Second        // Cognito's limit for a trigger
+	DefaultQueueMargin   = 800 * time.Millisecond // sign-up path: to enqueue and answer
+)
+
+// withDeadline bounds ctx to end margin before its own deadline, and no later
+// than budget after start when budget is positive.
+func withDeadline(ctx context.Context, start time.Time, budget, margin time.Duration) (context.Context, context.CancelFunc) {
+	var end time.Time
+	if budget > 0 {
+		end = start.Add(budget)
+	}
+	if dl, ok := ctx.Deadline(); ok && (end.IsZero() || dl.Before(end)) {
+		end = dl
+	}
+	if end.IsZero() {
+		return context.WithCancel(ctx)
+	}
+	return context.WithDeadline(ctx, end.Add(-margin))
+}
+
+// outcome collects the fields of the one log line an invocation writes.
+type outcome struct {
+	event   string
+	command string
+	userIDs []string
+	stats   chat.Stats
+	err     error
+	status  int
+	extra   []slog.Attr
+}
+
+// maxLoggedIDs caps the UserIDs one log line lists.
+const maxLoggedIDs = 20
+
+func logOutcome(ctx context.Context, log *slog.Logger, start time.Time, msg string, o outcome) {
+	level := slog.LevelInfo
+	attrs := []slog.Attr{
+		slog.String("event", o.event),
+		slog.Int64("durationMs", time.Since(start).Milliseconds()),
+	}
+	if o.command != "" {
+		attrs = append(attrs, slog.String("command", o.command))
+	}
+	if n := len(o.userIDs); n > 0 {
+		ids := o.userIDs
+		if n > maxLoggedIDs {
+			ids = ids[:maxLoggedIDs]
+			attrs = append(attrs, slog.Int("userIdCount", n))
+		}
+		attrs = append(attrs, slog.Any("userIds", ids))
+	}
+	if o.stats.Calls > 0 {
+		attrs = append(attrs, slog.Int("calls", o.stats.Calls), slog.Int("attempts", o.stats.Attempts))
+	}
+	if o.status != 0 {
+		attrs = append(attrs, slog.Int("status", o.status))
+	}
+	if o.err != nil {
+		level = slog.LevelError
+		attrs = append(attrs, slog.Int("chatCode", chat.ErrorCode(o.err)), slog.String("class", chat.ErrorClass(o.err).String()), slog.String("error", o.err.Error()))
+		if chat.ErrorClass(o.err) == chat.ClassCaller {
+			level = slog.LevelWarn
+		}
+	}
+	attrs = append(attrs, o.extra...)
+	log.LogAttrs(ctx, level, msg, attrs...)
+}
+
+// envelopeJSON encodes a direct invocation's reply.
+func envelopeJSON(env chat.Envelope) ([]byte, error) { return json.Marshal(env) }

@@ -1,0 +1,358 @@
+package handler
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/chatsync/chat-lambdas/pkg/chat"
+)
+
+// Importer is the part of the Chat client the import handler uses.
+type Importer interface {
+	ImportAccount(ctx context.Context, a chat.Account) (chat.Stats, error)
+	ImportAccounts(ctx context.Context, accounts []chat.Account) (chat.ImportResult, error)
+}
+
+// Queue takes pending imports: the retry queue and the dead-letter queue.
+type Queue interface {
+	Send(ctx context.Context, p chat.PendingImport) error
+}
+
+// ImportConfig configures an ImportHandler. Chat is required.
+type ImportConfig struct {
+	Chat            Importer
+	Mapping         Mapping
+	Auth            Auth
+	RetryQueue      Queue // RETRY_QUEUE_URL; nil when unset
+	DeadLetterQueue Queue // DEAD_LETTER_QUEUE_URL; nil when unset
+	Logger          *slog.Logger
+
+	CognitoBudget time.Duration // default DefaultCognitoBudget
+	QueueMargin   time.Duration // sign-up path: kept back to enqueue and answer; default DefaultQueueMargin
+	AnswerMargin  time.Duration // other paths: kept back to answer; default DefaultAnswerMargin
+	Now           func() time.Time
+}
+
+// ImportHandler is the import function: Cognito post-confirmation, API
+// Gateway POST /accounts, direct invocation and the retry queue.
+type ImportHandler struct {
+	cfg ImportConfig
+	log *slog.Logger
+}
+
+// NewImportHandler returns the import function's handler.
+func NewImportHandler(cfg ImportConfig) *ImportHandler {
+	if cfg.CognitoBudget <= 0 {
+		cfg.CognitoBudget = DefaultCognitoBudget
+	}
+	if cfg.QueueMargin <= 0 {
+		cfg.QueueMargin = DefaultQueueMargin
+	}
+	if cfg.AnswerMargin <= 0 {
+		cfg.AnswerMargin = DefaultAnswerMargin
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	cfg.Mapping = cfg.Mapping.withDefaults()
+	cfg.Auth.Mapping = cfg.Mapping
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	return &ImportHandler{cfg: cfg, log: log}
+}
+
+// Invoke handles one event. It implements aws-lambda-go's lambda.Handler.
+func (h *ImportHandler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	start := h.cfg.Now()
+	switch k := classify(payload); k {
+	case kindCognito:
+		return h.cognito(ctx, start, payload)
+	case kindHTTPv1, kindHTTPv2:
+		return h.http(ctx, start, payload, k)
+	case kindSQS:
+		return h.sqs(ctx, start, payload)
+	case kindImport, kindBatchImport:
+		return h.direct(ctx, start, payload)
+	default:
+		h.log.WarnContext(ctx, "unrecognized event", slog.Int("bytes", len(payload)))
+		return nil, ErrUnknownEvent
+	}
+}
+
+// importBody is a POST /accounts or direct-invocation body: the
+// account_import body, or the multiaccount_import body for a batch.
+type importBody struct {
+	UserID      *string         `json:"UserID"`
+	Nick        string          `json:"Nick"`
+	FaceURL     string          `json:"FaceUrl"`
+	AccountList *[]chat.Account `json:"AccountList"`
+}
+
+func (b importBody) account() chat.Account {
+	a := chat.Account{Nick: b.Nick, FaceURL: b.FaceURL}
+	if b.UserID != nil {
+		a.UserID = *b.UserID
+	}
+	return a
+}
+
+func decodeImport(body []byte) (importBody, error) {
+	var b importBody
+	if len(body) == 0 {
+		return b, nil
+	}
+	err := json.Unmarshal(body, &b)
+	return b, err
+}
+
+// importResult is the outcome of an import request, single or batch.
+type importResult struct {
+	env  chat.Envelope
+	err  error // the error that decides a failed request's status
+	out  outcome
+	fail bool
+}
+
+// run validates and imports a decoded body, bounded by ctx.
+func (h *ImportHandler) run(ctx context.Context, b importBody) importResult {
+	if b.AccountList != nil {
+		list := *b.AccountList
+		ids := make([]string, len(list))
+		for i, a := range list {
+			ids[i] = a.UserID
+		}
+		r := importResult{out: outcome{command: chat.CmdMultiImport, userIDs: ids}}
+		if err := chat.ValidateBatchSize(len(list)); err != nil {
+			r.env, r.err, r.fail, r.out.err = chat.ErrorEnvelope(err), err, true, err
+			return r
+		}
+		res, err := h.cfg.Chat.ImportAccounts(ctx, list)
+		if err != nil {
+			r.env, r.err, r.fail, r.out.err = chat.ErrorEnvelope(err), err, true, err
+			return r
+		}
+		r.env, r.out.stats = res.Envelope(), res.Stats
+		r.fail = r.env.ActionStatus == chat.StatusFail
+		r.err = res.Err()
+		if r.fail && r.err == nil {
+			r.err = &chat.Error{Command: chat.CmdMultiImport, Code: r.env.ErrorCode, Class: chat.ClassConfiguration, Info: r.env.ErrorInfo}
+		}
+		r.out.err = r.err
+		if len(res.FailAccounts) > 0 {
+			r.out.extra = append(r.out.extra, slog.Int("failed", len(res.FailAccounts)))
+		}
+		return r
+	}
+	a := b.account()
+	r := importResult{out: outcome{command: chat.CmdImport, userIDs: []string{a.UserID}}}
+	stats, err := h.cfg.Chat.ImportAccount(ctx, a)
+	r.out.stats, r.out.err = stats, err
+	if err != nil {
+		r.env, r.err, r.fail = chat.ErrorEnvelope(err), err, true
+		return r
+	}
+	r.env = chat.Envelope{ActionStatus: chat.StatusOK}
+	return r
+}
+
+// direct handles a direct invocation: the reply is the Chat envelope, also
+// for refused input and failed calls.
+func (h *ImportHandler) direct(ctx context.Context, start time.Time, payload []byte) ([]byte, error) {
+	b, err := decodeImport(payload)
+	if err != nil {
+		env := chat.Envelope{ActionStatus: chat.StatusFail, ErrorCode: chat.CodeBadAccountType, ErrorInfo: "invalid request body: " + err.Error()}
+		logOutcome(ctx, h.log, start, "import refused", outcome{event: "direct", err: chat.Errorf(env.ErrorCode, "%s", env.ErrorInfo)})
+		return envelopeJSON(env)
+	}
+	ctx, cancel := withDeadline(ctx, start, 0, h.cfg.AnswerMargin)
+	defer cancel()
+	r := h.run(ctx, b)
+	r.out.event = "direct"
+	logOutcome(ctx, h.log, start, outcomeMsg("import", r.fail), r.out)
+	return envelopeJSON(r.env)
+}
+
+func outcomeMsg(op string, failed bool) string {
+	if failed {
+		return op + " failed"
+	}
+	return op + " done"
+}
+
+// http handles POST /accounts.
+func (h *ImportHandler) http(ctx context.Context, start time.Time, payload []byte, k kind) ([]byte, error) {
+	r, err := parseHTTP(payload, k)
+	if err != nil {
+		return nil, err
+	}
+	out := outcome{event: "http"}
+	reply := func(he *httpError) ([]byte, error) {
+		out.status = he.Status
+		if out.err == nil {
+			out.err = errors.New(he.Message)
+		}
+		logOutcome(ctx, h.log, start, "import refused", out)
+		return r.replyError(he)
+	}
+	if r.path != "/accounts" {
+		return reply(notFound(r.path))
+	}
+	if r.method != http.MethodPost {
+		return reply(methodNotAllowed(http.MethodPost))
+	}
+	if r.bodyErr != nil {
+		return reply(r.bodyErr)
+	}
+	who, he := h.cfg.Auth.caller(r)
+	if he != nil {
+		return reply(he)
+	}
+	if who.arn != "" {
+		out.extra = append(out.extra, slog.String("caller", who.arn))
+	}
+	b, err := decodeImport(r.body)
+	if err != nil {
+		return reply(invalidJSON(err))
+	}
+	if who.jwt && b.AccountList == nil && b.UserID == nil {
+		b.UserID = &who.userID // POST /accounts with no UserID imports the caller
+	}
+	if he := who.may(b.userIDs()...); he != nil {
+		return reply(he)
+	}
+	ctx, cancel := withDeadline(ctx, start, 0, h.cfg.AnswerMargin)
+	defer cancel()
+	res := h.run(ctx, b)
+	res.out.event, res.out.extra = "http", append(res.out.extra, out.extra...)
+	if res.fail {
+		he := httpErrorFor(res.err)
+		res.out.status = he.Status
+		logOutcome(ctx, h.log, start, "import failed", res.out)
+		return r.replyError(he)
+	}
+	res.out.status = http.StatusOK
+	logOutcome(ctx, h.log, start, "import done", res.out)
+	return r.reply(http.StatusOK, res.env, "")
+}
+
+func (b importBody) userIDs() []string {
+	if b.AccountList != nil {
+		ids := make([]string, len(*b.AccountList))
+		for i, a := range *b.AccountList {
+			ids[i] = a.UserID
+		}
+		return ids
+	}
+	return []string{b.account().UserID}
+}
+
+// errImportQueued is never returned; errLost is the trigger's error when a
+// sign-up import could neither finish nor be queued. Its text reaches the
+// person signing up, so it says nothing of the cause.
+var errLost = errors.New("the chat account could not be created now; it has been logged for repair")
+
+// cognito handles the post-confirmation trigger. The reply is the input's
+// own bytes.
+func (h *ImportHandler) cognito(ctx context.Context, start time.Time, payload []byte) ([]byte, error) {
+	var e struct {
+		TriggerSource string `json:"triggerSource"`
+		UserPoolID    string `json:"userPoolId"`
+		UserName      string `json:"userName"`
+		Request       struct {
+			UserAttributes map[string]string `json:"userAttributes"`
+		} `json:"request"`
+	}
+	if err := json.Unmarshal(payload, &e); err != nil {
+		return nil, fmt.Errorf("decode Cognito event: %w", err)
+	}
+	who := []slog.Attr{slog.String("userPoolId", e.UserPoolID), slog.String("userName", e.UserName), slog.String("triggerSource", e.TriggerSource)}
+	out := outcome{event: "cognito", extra: who}
+	if e.TriggerSource != "PostConfirmation_ConfirmSignUp" {
+		logOutcome(ctx, h.log, start, "trigger ignored", out)
+		return payload, nil
+	}
+	pending := chat.PendingImport{Version: chat.PendingVersion, UserPoolID: e.UserPoolID, UserName: e.UserName, FirstFailedAt: h.cfg.Now().UTC()}
+	acct, dropped, err := h.cfg.Mapping.Account(e.UserName, e.Request.UserAttributes)
+	if err != nil {
+		pending.Reason = "no usable UserID (" + h.cfg.Mapping.UserIDAttribute + "): " + err.Error()
+		return h.park(ctx, start, payload, pending, out)
+	}
+	out.userIDs = []string{acct.UserID}
+	pending.Account = acct
+	if len(dropped) > 0 {
+		h.log.LogAttrs(ctx, slog.LevelWarn, "profile field dropped", append(who, slog.String("userId", acct.UserID), slog.Any("fields", dropped))...)
+	}
+
+	ictx, cancel := withDeadline(ctx, start, h.cfg.CognitoBudget, h.cfg.QueueMargin)
+	stats, err := h.importDroppingProfile(ictx, acct, who)
+	cancel()
+	out.command, out.stats, out.err = chat.CmdImport, stats, err
+	if err == nil {
+		logOutcome(ctx, h.log, start, "import done", out)
+		return payload, nil
+	}
+	pending.Reason = err.Error()
+	if chat.ErrorClass(err) == chat.ClassCaller {
+		return h.park(ctx, start, payload, pending, out)
+	}
+	if h.cfg.RetryQueue == nil {
+		out.extra = append(out.extra, slog.String("why", "no retry queue"))
+		logOutcome(ctx, h.log, start, "lost import", out)
+		return nil, errLost
+	}
+	qctx, cancel := withDeadline(ctx, start, h.cfg.CognitoBudget, 50*time.Millisecond)
+	defer cancel()
+	if qerr := h.cfg.RetryQueue.Send(qctx, pending); qerr != nil {
+		out.extra = append(out.extra, slog.String("why", "retry queue: "+qerr.Error()))
+		logOutcome(ctx, h.log, start, "lost import", out)
+		return nil, errLost
+	}
+	out.extra = append(out.extra, slog.Bool("queued", true))
+	logOutcome(ctx, h.log, start, "import queued", out)
+	return payload, nil
+}
+
+// importDroppingProfile imports a, and again without Nick and FaceUrl when
+// Chat refuses a profile field: a sign-up must not fail over a nickname.
+func (h *ImportHandler) importDroppingProfile(ctx context.Context, a chat.Account, who []slog.Attr) (chat.Stats, error) {
+	stats, err := h.cfg.Chat.ImportAccount(ctx, a)
+	if code := chat.ErrorCode(err); (code == chat.CodeProfileTooLong || code == chat.CodeProfileRefused) && (a.Nick != "" || a.FaceURL != "") {
+		h.log.LogAttrs(ctx, slog.LevelWarn, "profile field dropped", append(who, slog.String("userId", a.UserID), slog.Int("chatCode", code))...)
+		a.Nick, a.FaceURL = "", ""
+		more, err2 := h.cfg.Chat.ImportAccount(ctx, a)
+		return stats.Add(more), err2
+	}
+	return stats, err
+}
+
+// park sends a sign-up import that can never succeed as it is to the
+// dead-letter queue for an operator, and returns the event: retrying would
+// not help, and an error would only alarm the person signing up.
+func (h *ImportHandler) park(ctx context.Context, start time.Time, payload []byte, p chat.PendingImport, out outcome) ([]byte, error) {
+	out.extra = append(out.extra, slog.String("reason", p.Reason))
+	if out.err == nil {
+		out.err = errors.New(p.Reason)
+	}
+	if h.cfg.DeadLetterQueue == nil {
+		out.extra = append(out.extra, slog.String("why", "no dead-letter queue"))
+		logOutcome(ctx, h.log, start, "lost import", out)
+		return payload, nil
+	}
+	qctx, cancel := withDeadline(ctx, start, h.cfg.CognitoBudget, 50*time.Millisecond)
+	defer cancel()
+	if err := h.cfg.DeadLetterQueue.Send(qctx, p); err != nil {
+		out.extra = append(out.extra, slog.String("why", "dead-letter queue: "+err.Error()))
+		logOutcome(ctx, h.log, start, "lost import", out)
+		return payload, nil
+	}
+	out.extra = append(out.extra, slog.Bool("parked", true))
+	logOutcome(ctx, h.log, start, "import parked", out)
+	return payload, nil
+}

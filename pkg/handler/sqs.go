@@ -1,0 +1,103 @@
+package handler
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/chatsync/chat-lambdas/pkg/chat"
+)
+
+// sqsConcurrency bounds the retry-queue messages imported at once.
+const sqsConcurrency = 4
+
+// sqs consumes retry-queue messages. Each message that did not succeed is
+// reported as a batch item failure, so SQS delivers it again and, after
+// maxReceiveCount, moves it to the dead-letter queue. A message that can
+// never succeed goes to the dead-letter queue at once.
+func (h *ImportHandler) sqs(ctx context.Context, start time.Time, payload []byte) ([]byte, error) {
+	var e events.SQSEvent
+	if err := json.Unmarshal(payload, &e); err != nil {
+		return nil, fmt.Errorf("decode SQS event: %w", err)
+	}
+	ctx, cancel := withDeadline(ctx, start, 0, h.cfg.AnswerMargin)
+	defer cancel()
+	var (
+		mu   sync.Mutex
+		resp = events.SQSEventResponse{BatchItemFailures: []events.SQSBatchItemFailure{}}
+		wg   sync.WaitGroup
+		sem  = make(chan struct{}, sqsConcurrency)
+	)
+	for _, m := range e.Records {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			if !h.retry(ctx, m) {
+				mu.Lock()
+				resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: m.MessageId})
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	return json.Marshal(resp)
+}
+
+// retry imports one retry-queue message and reports whether it is done with:
+// imported, or parked in the dead-letter queue.
+func (h *ImportHandler) retry(ctx context.Context, m events.SQSMessage) bool {
+	start := h.cfg.Now()
+	out := outcome{event: "sqs", extra: []slog.Attr{slog.String("messageId", m.MessageId)}}
+	p, err := chat.DecodePendingImport([]byte(m.Body))
+	if err != nil {
+		out.err = err
+		logOutcome(ctx, h.log, start, "retry message refused", out)
+		return false
+	}
+	out.userIDs = []string{p.Account.UserID}
+	out.extra = append(out.extra, slog.String("userPoolId", p.UserPoolID), slog.String("userName", p.UserName), slog.Int("receiveCount", receiveCount(m)))
+	if err := p.Account.Validate(); err != nil {
+		return h.parkMessage(ctx, start, p, err, out)
+	}
+	stats, err := h.importDroppingProfile(ctx, p.Account, out.extra)
+	out.command, out.stats, out.err = chat.CmdImport, stats, err
+	switch {
+	case err == nil:
+		logOutcome(ctx, h.log, start, "import done", out)
+		return true
+	case chat.ErrorClass(err) == chat.ClassCaller:
+		return h.parkMessage(ctx, start, p, err, out)
+	default:
+		logOutcome(ctx, h.log, start, "import failed, will retry", out)
+		return false
+	}
+}
+
+// parkMessage moves a message that can never succeed to the dead-letter
+// queue; without one, it stays in the retry queue to reach it by redrive.
+func (h *ImportHandler) parkMessage(ctx context.Context, start time.Time, p chat.PendingImport, cause error, out outcome) bool {
+	out.err = cause
+	p.Reason = cause.Error()
+	if h.cfg.DeadLetterQueue == nil {
+		logOutcome(ctx, h.log, start, "import failed, will retry", out)
+		return false
+	}
+	if err := h.cfg.DeadLetterQueue.Send(ctx, p); err != nil {
+		out.extra = append(out.extra, slog.String("why", "dead-letter queue: "+err.Error()))
+		logOutcome(ctx, h.log, start, "import failed, will retry", out)
+		return false
+	}
+	out.extra = append(out.extra, slog.Bool("parked", true))
+	logOutcome(ctx, h.log, start, "import parked", out)
+	return true
+}
+
+func receiveCount(m events.SQSMessage) int {
+	var n int
+	fmt.Sscan(m.Attributes["ApproximateReceiveCount"], &n)
+	return n
+}
