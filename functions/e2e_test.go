@@ -1,0 +1,381 @@
+// Package functions_test drives the compiled bootstraps of both functions
+// through the Lambda Runtime API, with their real AWS SDK clients talking
+// to moto_server (Secrets Manager, SQS) and their Chat client talking to the
+// emulator, using the sample events in events/.
+package functions_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/chatsync/chat-lambdas/pkg/chat"
+	"github.com/chatsync/chat-lambdas/pkg/chatemu"
+	"github.com/chatsync/chat-lambdas/pkg/lambdatest"
+	"github.com/chatsync/chat-lambdas/pkg/moto"
+)
+
+const testKey = "5bd2850fff3ecb11d7c805251c51ee463a25727bddc2385f3fa8bfee1bb93b5e"
+
+var (
+	buildMu  sync.Mutex
+	built    = map[string]string{}
+	buildDir string
+)
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "bootstraps")
+	if err != nil {
+		panic(err)
+	}
+	buildDir = dir
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// build compiles a function for this machine, as the Makefile does for
+// Lambda (the same tags and flags, another GOARCH), once per test binary.
+func build(t *testing.T, name string) string {
+	t.Helper()
+	buildMu.Lock()
+	defer buildMu.Unlock()
+	if out, ok := built[name]; ok {
+		return out
+	}
+	out := filepath.Join(buildDir, name)
+	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags=-s -w", "-o", out, "./"+name)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build %s: %v\n%s", name, err, b)
+	}
+	built[name] = out
+	return out
+}
+
+type world struct {
+	emu      *chatemu.Running
+	moto     *moto.Server
+	sqs      *sqs.Client
+	retryURL string
+	dlqURL   string
+	env      []string
+}
+
+func newWorld(t *testing.T) *world {
+	t.Helper()
+	srv := moto.Start(t)
+	ctx := context.Background()
+	cfg := srv.Config()
+	secretID := moto.UniqueName(t, "chat-admin")
+	_, err := secretsmanager.NewFromConfig(cfg).CreateSecret(ctx, &secretsmanager.CreateSecretInput{
+		Name:         aws.String(secretID),
+		SecretString: aws.String(`{"sdkAppId":"1400000000","secretKey":"` + testKey + `"}`),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &world{moto: srv, sqs: sqs.NewFromConfig(cfg)}
+	for _, q := range []*string{&w.retryURL, &w.dlqURL} {
+		out, err := w.sqs.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(moto.UniqueName(t, "q"))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		*q = *out.QueueUrl
+	}
+	w.emu = chatemu.StartTest(t, chatemu.Options{SDKAppID: 1400000000, Key: testKey})
+	w.env = []string{
+		"CHAT_SECRET_ID=" + secretID,
+		"CHAT_BASE_URL=" + w.emu.URL,
+		"RETRY_QUEUE_URL=" + w.retryURL,
+		"DEAD_LETTER_QUEUE_URL=" + w.dlqURL,
+		"AWS_ENDPOINT_URL=" + srv.URL,
+		"AWS_REGION=" + moto.Region,
+		"AWS_ACCESS_KEY_ID=" + moto.AccessKeyID,
+		"AWS_SECRET_ACCESS_KEY=" + moto.SecretAccessKey,
+		"AWS_CONFIG_FILE=" + os.DevNull,
+		"AWS_SHARED_CREDENTIALS_FILE=" + os.DevNull,
+		"AWS_LAMBDA_LOG_FORMAT=JSON",
+		"AWS_LAMBDA_FUNCTION_NAME=test",
+	}
+	return w
+}
+
+func start(t *testing.T, bin string, env []string) *lambdatest.Process {
+	t.Helper()
+	p, err := lambdatest.Start(bin, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Stop)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := p.WaitReady(ctx); err != nil {
+		t.Fatalf("%v\n%s", err, p.Stdout)
+	}
+	return p
+}
+
+func call(t *testing.T, p *lambdatest.Process, payload []byte, timeout time.Duration) lambdatest.Result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout+5*time.Second)
+	defer cancel()
+	r, err := p.Invoke(ctx, payload, timeout)
+	if err != nil {
+		t.Fatalf("invoke: %v\n%s", err, p.Stdout)
+	}
+	return r
+}
+
+func readEvent(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "events", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func httpStatus(t *testing.T, raw []byte) (int, chat.Envelope) {
+	t.Helper()
+	var resp struct {
+		StatusCode int    `json:"statusCode"`
+		Body       string `json:"body"`
+	}
+	if err := json.Unmarshal(raw, &resp); err != nil {
+		t.Fatalf("not an API Gateway response: %s", raw)
+	}
+	var env chat.Envelope
+	json.Unmarshal([]byte(resp.Body), &env)
+	return resp.StatusCode, env
+}
+
+func TestBootstrapsWithSampleEvents(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("the bootstraps are Linux programs")
+	}
+	w := newWorld(t)
+	imp := start(t, build(t, "import"), w.env)
+	del := start(t, build(t, "delete"), w.env)
+
+	// Every events/ file goes to the function it is for and gets the reply
+	// the spec promises.
+	importEvents := []struct {
+		file  string
+		check func(t *testing.T, in []byte, r lambdatest.Result)
+	}{
+		{"cognito-signup.json", func(t *testing.T, in []byte, r lambdatest.Result) {
+			if !bytes.Equal(r.Payload, in) {
+				t.Errorf("reply is not the event's own bytes: %s", r.Payload)
+			}
+			if !w.emu.Has("6b1f9c2e4d3a4e5f8a7b9c0d1e2f3a4b") {
+				t.Error("the sign-up's account was not imported")
+			}
+		}},
+		{"cognito-forgot-password.json", func(t *testing.T, in []byte, r lambdatest.Result) {
+			if !bytes.Equal(r.Payload, in) {
+				t.Errorf("reply is not the event's own bytes: %s", r.Payload)
+			}
+		}},
+		{"http-import.json", wantHTTP(200)},
+		{"http-import-batch.json", wantHTTP(200)},
+		{"rest-import.json", wantHTTP(200)},
+		{"direct-import.json", wantEnvelope("OK")},
+		{"direct-import-batch.json", wantEnvelope("OK")},
+		{"sqs-retry.json", func(t *testing.T, in []byte, r lambdatest.Result) {
+			var resp events.SQSEventResponse
+			if err := json.Unmarshal(r.Payload, &resp); err != nil || len(resp.BatchItemFailures) != 0 {
+				t.Errorf("reply %s, want no batch item failures", r.Payload)
+			}
+			if !w.emu.Has("dave") {
+				t.Error("the queued import did not happen")
+			}
+		}},
+	}
+	for _, ev := range importEvents {
+		t.Run("import/"+ev.file, func(t *testing.T) {
+			in := readEvent(t, ev.file)
+			r := call(t, imp, in, 30*time.Second)
+			if r.Failed() {
+				t.Fatalf("function error: %s", r.Error)
+			}
+			ev.check(t, in, r)
+		})
+	}
+	forgotten := w.emu.Requests(chat.CmdImport)
+	call(t, imp, readEvent(t, "cognito-forgot-password.json"), 10*time.Second)
+	if w.emu.Requests(chat.CmdImport) != forgotten {
+		t.Error("a forgot-password confirmation made a Chat call")
+	}
+
+	deleteEvents := []struct {
+		file  string
+		check func(t *testing.T, in []byte, r lambdatest.Result)
+	}{
+		{"http-delete-path.json", wantHTTP(200)},
+		{"http-delete-body.json", wantHTTP(200)},
+		{"direct-delete.json", wantEnvelope("OK")},
+	}
+	for _, ev := range deleteEvents {
+		t.Run("delete/"+ev.file, func(t *testing.T) {
+			in := readEvent(t, ev.file)
+			r := call(t, del, in, 30*time.Second)
+			if r.Failed() {
+				t.Fatalf("function error: %s", r.Error)
+			}
+			ev.check(t, in, r)
+		})
+	}
+
+	t.Run("unknown event is a function error", func(t *testing.T) {
+		before := w.emu.TotalRequests()
+		for _, p := range []*lambdatest.Process{imp, del} {
+			if r := call(t, p, []byte(`"hello"`), 5*time.Second); !r.Failed() {
+				t.Errorf("reply %s, want a function error", r.Payload)
+			}
+		}
+		if w.emu.TotalRequests() != before {
+			t.Error("an unknown event made a Chat call")
+		}
+	})
+
+	t.Run("logs", func(t *testing.T) {
+		for _, p := range []*lambdatest.Process{imp, del} {
+			out := p.Stdout.String()
+			assertNoSecrets(t, out)
+			n := 0
+			for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+				var m map[string]any
+				if err := json.Unmarshal([]byte(line), &m); err != nil {
+					t.Errorf("log line is not JSON: %s", line)
+					continue
+				}
+				if m["requestId"] != nil {
+					n++
+				}
+			}
+			if n == 0 {
+				t.Errorf("no log line carries a requestId:\n%s", out)
+			}
+		}
+	})
+}
+
+func wantHTTP(status int) func(t *testing.T, in []byte, r lambdatest.Result) {
+	return func(t *testing.T, in []byte, r lambdatest.Result) {
+		got, env := httpStatus(t, r.Payload)
+		if got != status || env.ActionStatus != "OK" {
+			t.Errorf("status %d, envelope %+v; want %d OK\n%s", got, env, status, r.Payload)
+		}
+	}
+}
+
+func wantEnvelope(status string) func(t *testing.T, in []byte, r lambdatest.Result) {
+	return func(t *testing.T, in []byte, r lambdatest.Result) {
+		var env chat.Envelope
+		if err := json.Unmarshal(r.Payload, &env); err != nil || env.ActionStatus != status {
+			t.Errorf("reply %s, want ActionStatus %s", r.Payload, status)
+		}
+	}
+}
+
+func assertNoSecrets(t *testing.T, s string) {
+	t.Helper()
+	for _, secret := range []string{testKey, "usersig=", "eJy", "eJw"} {
+		if strings.Contains(s, secret) {
+			t.Errorf("output leaks %q", secret)
+		}
+	}
+}
+
+// TestSignUpDuringOutage follows one sign-up through a Chat outage: the
+// trigger queues it in (moto's) SQS within Cognito's budget, the queue
+// consumer fails while Chat is still down, and imports it once Chat is back.
+func TestSignUpDuringOutage(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("the bootstraps are Linux programs")
+	}
+	w := newWorld(t)
+	imp := start(t, build(t, "import"), w.env)
+	w.emu.Inject(chatemu.Fault{Code: 70500, Times: 1 << 20})
+
+	signUp := readEvent(t, "cognito-signup.json")
+	begin := time.Now()
+	r := call(t, imp, signUp, 60*time.Second) // the function's timeout; Cognito waits 5 s
+	if took := time.Since(begin); took > 5*time.Second {
+		t.Errorf("trigger answered after %v, past Cognito's 5 s", took)
+	}
+	if r.Failed() || !bytes.Equal(r.Payload, signUp) {
+		t.Fatalf("reply %s, error %s: want the event back", r.Payload, r.Error)
+	}
+
+	ctx := context.Background()
+	got, err := w.sqs.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(w.retryURL), MaxNumberOfMessages: 10, WaitTimeSeconds: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Messages) != 1 {
+		t.Fatalf("retry queue holds %d messages, want 1", len(got.Messages))
+	}
+	m := got.Messages[0]
+	p, err := chat.DecodePendingImport([]byte(*m.Body))
+	if err != nil || p.Account.UserID != "6b1f9c2e4d3a4e5f8a7b9c0d1e2f3a4b" || p.UserPoolID != "us-east-1_EXAMPLE" {
+		t.Fatalf("queued %+v, %v", p, err)
+	}
+
+	sqsEvent, _ := json.Marshal(events.SQSEvent{Records: []events.SQSMessage{{
+		MessageId: *m.MessageId, ReceiptHandle: *m.ReceiptHandle, Body: *m.Body,
+		EventSource: "aws:sqs", EventSourceARN: "arn:aws:sqs:us-east-1:123456789012:retry",
+	}}})
+	r = call(t, imp, sqsEvent, 3*time.Second)
+	var resp events.SQSEventResponse
+	if json.Unmarshal(r.Payload, &resp); len(resp.BatchItemFailures) != 1 {
+		t.Fatalf("while Chat is down: %s, want one batch item failure", r.Payload)
+	}
+
+	w.emu.ClearFaults()
+	r = call(t, imp, sqsEvent, 10*time.Second)
+	resp = events.SQSEventResponse{}
+	if json.Unmarshal(r.Payload, &resp); len(resp.BatchItemFailures) != 0 || !w.emu.Has(p.Account.UserID) {
+		t.Fatalf("once Chat is back: %s, imported %v", r.Payload, w.emu.Has(p.Account.UserID))
+	}
+	if !strings.Contains(imp.Stdout.String(), `"import queued"`) {
+		t.Errorf("no 'import queued' log line:\n%s", imp.Stdout)
+	}
+}
+
+// TestBadConfigFailsInit checks that a missing setting stops the process at
+// init with one line naming it.
+func TestBadConfigFailsInit(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("the bootstraps are Linux programs")
+	}
+	for _, name := range []string{"import", "delete"} {
+		p, err := lambdatest.Start(build(t, name), []string{"CHAT_SECRET_ID=", "CHAT_REGION=mars"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-p.Exited():
+		case <-time.After(20 * time.Second):
+			t.Fatal("the process did not exit")
+		}
+		p.Stop()
+		out := strings.TrimSpace(p.Stdout.String())
+		if strings.Count(out, "\n") != 0 || !strings.Contains(out, "CHAT_SECRET_ID is required") || !strings.Contains(out, `CHAT_REGION "mars"`) {
+			t.Errorf("%s: init output %q, want one line naming both settings", name, out)
+		}
+	}
+}
