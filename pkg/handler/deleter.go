@@ -86,7 +86,7 @@ type deleteResult struct {
 
 func (h *DeleteHandler) run(ctx context.Context, ids []string) deleteResult {
 	r := deleteResult{out: outcome{command: chat.CmdDelete, userIDs: ids}}
-	if err := chat.ValidateBatchSize(len(ids)); err != nil {
+	if err := validateIDs(ids); err != nil {
 		r.env, r.err, r.fail, r.out.err = chat.ErrorEnvelope(err), err, true, err
 		return r
 	}
@@ -196,4 +196,18 @@ func (h *DeleteHandler) http(ctx context.Context, start time.Time, payload []byt
 	res.out.status = http.StatusOK
 	logOutcome(ctx, h.log, start, "delete done", res.out)
 	return r.reply(http.StatusOK, res.env, "")
+}
+
+// validateIDs checks a delete batch's size and every UserID in it, so that a
+// refused batch costs no Chat call.
+func validateIDs(ids []string) error {
+	if err := chat.ValidateBatchSize(len(ids)); err != nil {
+		return err
+	}
+	for i, id := range ids {
+		if err := chat.ValidateUserID(id); err != nil {
+			return itemError(err, i)
+		}
+	}
+	return nil
 }

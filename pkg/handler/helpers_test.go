@@ -279,3 +279,5 @@ func batchFailures(t *testing.T, raw []byte) map[string]bool {
 	}
 	return out
 }
+
+func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }

@@ -129,7 +129,7 @@ func (h *ImportHandler) run(ctx context.Context, b importBody) importResult {
 			ids[i] = a.UserID
 		}
 		r := importResult{out: outcome{command: chat.CmdMultiImport, userIDs: ids}}
-		if err := chat.ValidateBatchSize(len(list)); err != nil {
+		if err := validateBatch(list); err != nil {
 			r.env, r.err, r.fail, r.out.err = chat.ErrorEnvelope(err), err, true, err
 			return r
 		}
@@ -152,6 +152,10 @@ func (h *ImportHandler) run(ctx context.Context, b importBody) importResult {
 	}
 	a := b.account()
 	r := importResult{out: outcome{command: chat.CmdImport, userIDs: []string{a.UserID}}}
+	if err := a.Validate(); err != nil {
+		r.env, r.err, r.fail, r.out.err = chat.ErrorEnvelope(err), err, true, err
+		return r
+	}
 	stats, err := h.cfg.Chat.ImportAccount(ctx, a)
 	r.out.stats, r.out.err = stats, err
 	if err != nil {
@@ -240,6 +244,31 @@ func (h *ImportHandler) http(ctx context.Context, start time.Time, payload []byt
 	res.out.status = http.StatusOK
 	logOutcome(ctx, h.log, start, "import done", res.out)
 	return r.reply(http.StatusOK, res.env, "")
+}
+
+// validateBatch checks a batch's size and every account in it, so that a
+// refused batch costs no Chat call.
+func validateBatch(list []chat.Account) error {
+	if err := chat.ValidateBatchSize(len(list)); err != nil {
+		return err
+	}
+	for i, a := range list {
+		if err := a.Validate(); err != nil {
+			return itemError(err, i)
+		}
+	}
+	return nil
+}
+
+// itemError names the position of a refused item.
+func itemError(err error, i int) error {
+	var e *chat.Error
+	if errors.As(err, &e) {
+		ce := *e
+		ce.Info = fmt.Sprintf("item %d: %s", i, ce.Info)
+		return &ce
+	}
+	return err
 }
 
 func (b importBody) userIDs() []string {
