@@ -42,11 +42,11 @@ const (
 	CodeBatchCount            = 70206 // batch size out of range
 	CodeBadJSON               = 60003 // request body is not valid JSON
 	CodeBadAccountType        = 60015 // request body carries a UserID that is not a string
-	CodeSigCheckFailed        = 70001 // UserSig check failed
-	CodeSigExpired            = 70052 // UserSig expired
-	CodeSigInvalid            = 70003 // UserSig invalid (wrong key)
+	CodeSigExpired            = 70001 // UserSig expired: make a new one
+	CodeSigInvalidated        = 70052 // UserSig no longer valid: make a new one
+	CodeSigInvalid            = 70003 // UserSig cannot be parsed
 	CodeSigDecodeFailed       = 70005 // UserSig could not be decoded
-	CodeSigAppIDMismatch      = 70009 // UserSig signed for another SDKAppID or identifier
+	CodeSigKeyMismatch        = 70009 // UserSig verification failed: signed with another key
 	CodeSigIdentifierMismatch = 70013 // identifier in the request differs from the UserSig's
 	CodeSDKAppIDMismatch      = 70014 // sdkappid in the request differs from the UserSig's
 	CodeTrialCap              = 70398 // trial edition: at most 100 accounts

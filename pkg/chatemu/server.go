@@ -248,9 +248,9 @@ func sigError(err error) *chat.Error {
 	switch {
 	case errors.Is(err, usersig.ErrExpired):
 		// Tencent documents 70001 as "UserSig expired, generate a new one".
-		return chat.Errorf(chat.CodeSigCheckFailed, "UserSig expired")
+		return chat.Errorf(chat.CodeSigExpired, "UserSig expired")
 	case errors.Is(err, usersig.ErrBadSignature):
-		return chat.Errorf(chat.CodeSigAppIDMismatch, "UserSig verification failed: it was not signed with this app's key")
+		return chat.Errorf(chat.CodeSigKeyMismatch, "UserSig verification failed: it was not signed with this app's key")
 	case errors.Is(err, usersig.ErrIdentifierMismatch):
 		return chat.Errorf(chat.CodeSigIdentifierMismatch, "identifier differs from the UserSig's")
 	case errors.Is(err, usersig.ErrSDKAppIDMismatch):

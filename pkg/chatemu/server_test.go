@@ -262,8 +262,8 @@ func TestQueryAndSignature(t *testing.T) {
 		{"contenttype missing", del("contenttype"), chat.CodeBadRequestURL},
 		{"contenttype xml", set("contenttype", "xml"), chat.CodeBadRequestURL},
 		{"usersig garbage", set("usersig", "not-a-usersig"), chat.CodeSigDecodeFailed},
-		{"usersig wrong key", set("usersig", sign("another-key", appID, admin)), chat.CodeSigAppIDMismatch},
-		{"usersig expired", set("usersig", usersig.Generate([]byte(key), appID, admin, t0.Add(-2*time.Hour), time.Hour)), chat.CodeSigCheckFailed},
+		{"usersig wrong key", set("usersig", sign("another-key", appID, admin)), chat.CodeSigKeyMismatch},
+		{"usersig expired", set("usersig", usersig.Generate([]byte(key), appID, admin, t0.Add(-2*time.Hour), time.Hour)), chat.CodeSigExpired},
 		{"usersig of another identifier", set("usersig", sign(key, appID, "bob")), chat.CodeSigIdentifierMismatch},
 		{"usersig of another app", set("usersig", sign(key, 1400000001, admin)), chat.CodeSDKAppIDMismatch},
 		{"not the admin", func(q url.Values) {
@@ -294,7 +294,7 @@ func TestExpiryFollowsClock(t *testing.T) {
 	c.Add(time.Hour) // now == TLS.time + TLS.expire: still valid
 	wantCode(t, call(t, emu, chat.CmdCheck, items("CheckItem", "a")), 0)
 	c.Add(time.Second)
-	wantCode(t, call(t, emu, chat.CmdCheck, items("CheckItem", "a")), chat.CodeSigCheckFailed)
+	wantCode(t, call(t, emu, chat.CmdCheck, items("CheckItem", "a")), chat.CodeSigExpired)
 }
 
 func TestBadQueryString(t *testing.T) {
@@ -453,7 +453,7 @@ func TestRotateKey(t *testing.T) {
 	const newKey = "a-new-key"
 	emu.RotateKey(newKey)
 	_, env = post(t, emu, chatemu.Prefix+chat.CmdCheck, oldQuery, items("CheckItem", "a"))
-	wantCode(t, env, chat.CodeSigAppIDMismatch)
+	wantCode(t, env, chat.CodeSigKeyMismatch)
 	if chat.Classify(env.ErrorCode) != chat.ClassCredentials {
 		t.Fatalf("code %d is not credentials class", env.ErrorCode)
 	}
