@@ -379,3 +379,36 @@ func TestBadConfigFailsInit(t *testing.T) {
 		}
 	}
 }
+
+// TestLostImportLine checks the exact log line the template's metric filter
+// ({ $.message = "lost import" }) counts: with no retry queue and Chat down,
+// the trigger fails and says so.
+func TestLostImportLine(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("the bootstraps are Linux programs")
+	}
+	w := newWorld(t)
+	var env []string
+	for _, kv := range w.env {
+		if !strings.HasPrefix(kv, "RETRY_QUEUE_URL=") {
+			env = append(env, kv)
+		}
+	}
+	imp := start(t, build(t, "import"), env)
+	w.emu.Inject(chatemu.Fault{Status: 502, Times: 1 << 20})
+	r := call(t, imp, readEvent(t, "cognito-signup.json"), 60*time.Second)
+	if !r.Failed() {
+		t.Fatalf("reply %s: want a function error", r.Payload)
+	}
+	var lost map[string]any
+	for _, line := range strings.Split(imp.Stdout.String(), "\n") {
+		var m map[string]any
+		if json.Unmarshal([]byte(line), &m) == nil && m["message"] == "lost import" {
+			lost = m
+		}
+	}
+	if lost == nil || lost["level"] != "ERROR" || lost["userPoolId"] != "us-east-1_EXAMPLE" || lost["userName"] == nil || lost["requestId"] == nil {
+		t.Fatalf("no lost-import line with level, pool, username and request ID:\n%s", imp.Stdout)
+	}
+	assertNoSecrets(t, imp.Stdout.String()+string(r.Error))
+}

@@ -19,7 +19,7 @@ const (
 	CodeFieldMissing  = "secret_field_missing"  // sdkAppId or secretKey is absent, null or empty
 	CodeFieldInvalid  = "secret_field_invalid"  // a field has the wrong type or value
 	CodeFetchFailed   = "secret_fetch_failed"   // anything else: network, throttling, timeout
-	CodeInvalidConfig = "secret_config_invalid" // NewSource or ConfigFromEnv: the configuration is wrong
+	CodeInvalidConfig = "secret_config_invalid" // NewSource: the configuration is wrong
 )
 
 // Error is a failure to obtain the Chat credentials from Secrets Manager.

@@ -4,10 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log"
-	"os"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/chatsync/chat-lambdas/pkg/secrets"
@@ -41,24 +39,4 @@ func ExampleSource() {
 	// Output:
 	// {SDKAppID:1400000000 Admin:administrator Key:[redacted]}
 	// fetches: 1
-}
-
-// This is how a Lambda wires a Source at init: the AWS configuration and
-// CHAT_SECRET_ID and CHAT_SECRET_TTL from the environment.
-func ExampleConfigFromEnv() {
-	ctx := context.Background()
-	awsCfg, err := config.LoadDefaultConfig(ctx) // honours AWS_ENDPOINT_URL_SECRETS_MANAGER
-	if err != nil {
-		log.Fatal(err)
-	}
-	cfg, err := secrets.ConfigFromEnv(os.Getenv)
-	if err != nil {
-		log.Fatal(err)
-	}
-	src, err := secrets.NewSource(secretsmanager.NewFromConfig(awsCfg), cfg)
-	if err != nil {
-		log.Fatal(err)
-	}
-	src.Start(ctx)
-	// ... build the Chat client with src as its credentials source.
 }

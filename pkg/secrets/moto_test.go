@@ -3,6 +3,7 @@ package secrets_test
 import (
 	"context"
 	"errors"
+	"os"
 	"testing"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
 	"github.com/chatsync/chat-lambdas/pkg/chat"
+	chatconfig "github.com/chatsync/chat-lambdas/pkg/config"
 	"github.com/chatsync/chat-lambdas/pkg/moto"
 	"github.com/chatsync/chat-lambdas/pkg/secrets"
 )
@@ -212,18 +214,18 @@ func TestMotoFromEnvironment(t *testing.T) {
 	srv.SetEnv(t)
 	t.Setenv("CHAT_SECRET_ID", name)
 	t.Setenv("CHAT_SECRET_TTL", "2m")
+	t.Setenv("CHAT_REGION", "singapore")
 
 	ctx := context.Background()
 	awsCfg, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := secrets.ConfigFromEnv(nil)
-	if err != nil || cfg.TTL != 2*time.Minute {
-		t.Fatalf("ConfigFromEnv = %+v, %v", cfg, err)
+	fc, err := chatconfig.Load(os.Getenv)
+	if err != nil || fc.SecretTTL != 2*time.Minute {
+		t.Fatalf("config.Load = %+v, %v", fc, err)
 	}
-	cfg.Logger = quietLogger
-	src, err := secrets.NewSource(secretsmanager.NewFromConfig(awsCfg), cfg)
+	src, err := secrets.NewSource(secretsmanager.NewFromConfig(awsCfg), secrets.Config{SecretID: fc.SecretID, TTL: fc.SecretTTL, Logger: quietLogger})
 	if err != nil {
 		t.Fatal(err)
 	}

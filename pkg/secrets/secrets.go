@@ -38,9 +38,7 @@ package secrets
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
-	"os"
 	"sync/atomic"
 	"time"
 
@@ -56,12 +54,6 @@ const (
 	DefaultMinRefreshInterval = 5 * time.Second
 	DefaultMaxStale           = 10 * time.Minute
 	DefaultFetchTimeout       = 10 * time.Second
-)
-
-// Environment variables read by ConfigFromEnv.
-const (
-	EnvSecretID = "CHAT_SECRET_ID"
-	EnvTTL      = "CHAT_SECRET_TTL"
 )
 
 // API is the one Secrets Manager operation a Source uses. The SDK's
@@ -97,38 +89,6 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock; default time.Now. For tests.
 	Now func() time.Time
-}
-
-// ConfigFromEnv returns a Config with SecretID from CHAT_SECRET_ID
-// (required) and TTL from CHAT_SECRET_TTL (a Go duration such as "5m";
-// default 5m), read through getenv (os.Getenv when nil).
-func ConfigFromEnv(getenv func(string) string) (Config, error) {
-	if getenv == nil {
-		getenv = os.Getenv
-	}
-	cfg := Config{SecretID: getenv(EnvSecretID)}
-	if cfg.SecretID == "" {
-		return cfg, &Error{Code: CodeInvalidConfig, Message: EnvSecretID + " is required: the name or ARN of the Chat admin secret"}
-	}
-	ttl, err := ParseTTL(getenv(EnvTTL))
-	if err != nil {
-		return cfg, err
-	}
-	cfg.TTL = ttl
-	return cfg, nil
-}
-
-// ParseTTL parses a CHAT_SECRET_TTL value: a positive Go duration, or ""
-// for DefaultTTL.
-func ParseTTL(s string) (time.Duration, error) {
-	if s == "" {
-		return DefaultTTL, nil
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d <= 0 {
-		return 0, &Error{Code: CodeInvalidConfig, Message: fmt.Sprintf("%s=%q is not a positive Go duration such as 5m or 90s", EnvTTL, s)}
-	}
-	return d, nil
 }
 
 // Source is a cached, self-refreshing reader of the Chat credentials. It is
@@ -168,7 +128,7 @@ func NewSource(api API, cfg Config) (*Source, error) {
 	case api == nil:
 		return nil, &Error{Code: CodeInvalidConfig, Message: "no Secrets Manager client"}
 	case cfg.SecretID == "":
-		return nil, &Error{Code: CodeInvalidConfig, Message: "no secret ID (" + EnvSecretID + ")"}
+		return nil, &Error{Code: CodeInvalidConfig, Message: "no secret ID (CHAT_SECRET_ID)"}
 	case cfg.TTL < 0 || cfg.MinRefreshInterval < 0 || cfg.FetchTimeout < 0:
 		return nil, &Error{Code: CodeInvalidConfig, Message: "negative TTL, MinRefreshInterval or FetchTimeout", SecretID: cfg.SecretID}
 	}

@@ -549,29 +549,6 @@ func TestNewSourceValidation(t *testing.T) {
 	}
 }
 
-func TestConfigFromEnv(t *testing.T) {
-	t.Parallel()
-	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
-
-	cfg, err := secrets.ConfigFromEnv(env(map[string]string{"CHAT_SECRET_ID": "chat/admin"}))
-	if err != nil || cfg.SecretID != "chat/admin" || cfg.TTL != 5*time.Minute {
-		t.Errorf("defaults: %+v, %v", cfg, err)
-	}
-	cfg, err = secrets.ConfigFromEnv(env(map[string]string{"CHAT_SECRET_ID": "chat/admin", "CHAT_SECRET_TTL": "90s"}))
-	if err != nil || cfg.TTL != 90*time.Second {
-		t.Errorf("90s: %+v, %v", cfg, err)
-	}
-	if _, err := secrets.ConfigFromEnv(env(nil)); secrets.ErrorCode(err) != secrets.CodeInvalidConfig || !strings.Contains(err.Error(), "CHAT_SECRET_ID") {
-		t.Errorf("missing ID: %v", err)
-	}
-	for _, bad := range []string{"300", "0s", "-5m", "soon"} {
-		_, err := secrets.ConfigFromEnv(env(map[string]string{"CHAT_SECRET_ID": "x", "CHAT_SECRET_TTL": bad}))
-		if secrets.ErrorCode(err) != secrets.CodeInvalidConfig || !strings.Contains(err.Error(), "CHAT_SECRET_TTL") {
-			t.Errorf("TTL %q: %v", bad, err)
-		}
-	}
-}
-
 func BenchmarkCredentialsWarm(b *testing.B) {
 	api := newFake(secretJSON(credsA.SDKAppID, credsA.Key))
 	src, err := secrets.NewSource(api, secrets.Config{SecretID: secretID, Logger: quietLogger})

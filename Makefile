@@ -1,0 +1,112 @@
+# chat-lambdas: build, test and deploy helpers.
+#
+# `sam build` calls build-ImportFunction / build-DeleteFunction (template.yaml
+# uses BuildMethod: makefile) with ARTIFACTS_DIR set; SAM's own go1.x builder
+# passes no build tags or linker flags, hence this file.
+
+SHELL := /bin/bash
+
+GO      ?= go
+PYTHON  ?= python3
+VENV    ?= .venv
+
+# Pinned tools. cfn-lint releases from 1.54 on no longer bundle the SAM
+# translator, so the standalone linter stays on 1.51 (the SAM CLI venv carries
+# its own cfn-lint for `sam validate --lint`).
+SAM_CLI_VERSION  ?= 1.170.0
+CFN_LINT_VERSION ?= 1.51.0
+MOTO_VERSION     ?= 5.2.1
+
+SAM      ?= $(shell command -v sam 2>/dev/null || echo $(VENV)/bin/sam)
+CFN_LINT ?= $(shell command -v cfn-lint 2>/dev/null || echo cfn-lint)
+
+# Lambda binaries: linux/arm64 (provided.al2023, Architectures arm64), static,
+# no RPC mode, stripped and reproducible.
+LAMBDA_ENV     := GOOS=linux GOARCH=arm64 CGO_ENABLED=0
+LAMBDA_GOFLAGS := -tags lambda.norpc -trimpath -ldflags='-s -w'
+
+FUZZTIME ?= 10s
+
+.PHONY: all test bench demo local build build-ImportFunction build-DeleteFunction \
+	sam-build lint fuzz tools clean distclean
+
+all: build
+
+## test: go vet, then every test with the race detector (this includes the
+## template checks in pkg/deploy: cfn-lint, sam validate --lint, sam build).
+test:
+	$(GO) vet ./...
+	$(GO) test -race ./...
+
+## bench: run the benchmarks only.
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+## demo / local: the chatsync developer command.
+demo:
+	$(GO) run ./cmd/chatsync demo
+
+local:
+	$(GO) run ./cmd/chatsync local
+
+## build: both Lambda bootstraps into bin/import and bin/delete.
+build:
+	$(MAKE) --no-print-directory build-ImportFunction ARTIFACTS_DIR=$(CURDIR)/bin/import
+	$(MAKE) --no-print-directory build-DeleteFunction ARTIFACTS_DIR=$(CURDIR)/bin/delete
+
+# Called by `sam build` with ARTIFACTS_DIR in the environment.
+build-ImportFunction: ARTIFACTS_DIR ?= $(CURDIR)/bin/import
+build-ImportFunction:
+	mkdir -p "$(ARTIFACTS_DIR)"
+	$(LAMBDA_ENV) $(GO) build $(LAMBDA_GOFLAGS) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/import
+
+build-DeleteFunction: ARTIFACTS_DIR ?= $(CURDIR)/bin/delete
+build-DeleteFunction:
+	mkdir -p "$(ARTIFACTS_DIR)"
+	$(LAMBDA_ENV) $(GO) build $(LAMBDA_GOFLAGS) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/delete
+
+## sam-build: the real SAM CLI build into .aws-sam/build (settings in samconfig.toml).
+sam-build:
+	$(SAM) build
+
+## lint: cfn-lint, plus `sam validate --lint` when the SAM CLI is present.
+lint:
+	$(CFN_LINT) template.yaml
+	@if command -v "$(SAM)" >/dev/null 2>&1; then \
+		echo "$(SAM) validate --lint"; \
+		AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} "$(SAM)" validate --lint; \
+	else \
+		echo "SAM CLI not found (run 'make tools'): skipping sam validate --lint"; \
+	fi
+
+## fuzz: every Fuzz target in the module for FUZZTIME each (default 10s).
+fuzz:
+	@set -euo pipefail; \
+	targets=$$($(GO) test -list '^Fuzz' ./... | awk '/^Fuzz/ { f[n++] = $$1 } /^ok/ { for (i = 0; i < n; i++) print $$2 " " f[i]; n = 0 }'); \
+	if [ -z "$$targets" ]; then echo "no fuzz targets"; exit 0; fi; \
+	while read -r pkg fn; do \
+		echo "== fuzz $$pkg $$fn ($(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) "$$pkg"; \
+	done <<< "$$targets"
+
+## tools: the pinned SAM CLI in $(VENV); cfn-lint and moto_server when missing.
+tools: $(VENV)/.aws-sam-cli-$(SAM_CLI_VERSION)
+	@command -v cfn-lint >/dev/null 2>&1 || \
+		$(PYTHON) -m pip install --quiet --disable-pip-version-check "cfn-lint==$(CFN_LINT_VERSION)" || \
+		$(PYTHON) -m pip install --quiet --disable-pip-version-check --user "cfn-lint==$(CFN_LINT_VERSION)"
+	@command -v moto_server >/dev/null 2>&1 || \
+		$(PYTHON) -m pip install --quiet --disable-pip-version-check "moto[server]==$(MOTO_VERSION)" || \
+		$(PYTHON) -m pip install --quiet --disable-pip-version-check --user "moto[server]==$(MOTO_VERSION)"
+
+$(VENV)/.aws-sam-cli-$(SAM_CLI_VERSION):
+	test -x $(VENV)/bin/pip || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check "aws-sam-cli==$(SAM_CLI_VERSION)"
+	$(VENV)/bin/sam --version
+	rm -f $(VENV)/.aws-sam-cli-*
+	touch $@
+
+clean:
+	rm -rf .aws-sam bin coverage.out coverage.html *.coverprofile *.test
+
+distclean: clean
+	rm -rf $(VENV)

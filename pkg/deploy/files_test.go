@@ -1,0 +1,87 @@
+package deploy
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestMakefileLambdaTargets: the targets `sam build` calls compile the right
+// package with the Lambda flags into $(ARTIFACTS_DIR)/bootstrap.
+func TestMakefileLambdaTargets(t *testing.T) {
+	readRootFile(t, "Makefile")
+	mk, err := exec.LookPath("make")
+	if err != nil {
+		missingTool(t, "make not found")
+	}
+	for id, pkg := range map[string]string{"ImportFunction": "./functions/import", "DeleteFunction": "./functions/delete"} {
+		r := run(t, time.Minute, mk, "-n", "build-"+id, "ARTIFACTS_DIR=/artifacts/"+id)
+		if r.err != nil {
+			t.Fatalf("make -n build-%s: %v\n%s", id, r.err, r.combined())
+		}
+		cmd := r.stdout
+		for _, want := range []string{
+			"GOOS=linux", "GOARCH=arm64", "CGO_ENABLED=0", "go build", "-tags lambda.norpc", "-trimpath",
+			"-ldflags='-s -w'", `-o "/artifacts/` + id + `/bootstrap"`, pkg,
+		} {
+			if !strings.Contains(cmd, want) {
+				t.Errorf("build-%s: %q missing from:\n%s", id, want, cmd)
+			}
+		}
+	}
+}
+
+// TestSamconfig: samconfig.toml parses and carries the expected defaults.
+func TestSamconfig(t *testing.T) {
+	readRootFile(t, "samconfig.toml")
+	py, err := exec.LookPath("python3")
+	if err != nil {
+		missingTool(t, "python3 not found")
+	}
+	const script = `
+import sys, tomllib
+c = tomllib.load(open("samconfig.toml", "rb"))
+d = c["default"]
+checks = [
+    c["version"] == 0.1,
+    bool(d["global"]["parameters"]["stack_name"]),
+    d["build"]["parameters"]["cached"] is True,
+    d["build"]["parameters"]["parallel"] is True,
+    d["deploy"]["parameters"]["capabilities"] == "CAPABILITY_IAM",
+    d["deploy"]["parameters"]["confirm_changeset"] is True,
+    d["deploy"]["parameters"]["resolve_s3"] is True,
+    "ChatSecretArn=" in d["deploy"]["parameters"]["parameter_overrides"],
+    "ChatRegion=" in d["deploy"]["parameters"]["parameter_overrides"],
+    d["validate"]["parameters"]["lint"] is True,
+]
+bad = [i for i, ok in enumerate(checks) if not ok]
+if bad:
+    sys.exit("failed checks: %s" % bad)
+`
+	r := run(t, time.Minute, py, "-c", script)
+	if r.err != nil {
+		t.Fatalf("samconfig.toml: %v\n%s", r.err, r.combined())
+	}
+}
+
+// TestCIScript: .ci/run is an executable bash script that stops on errors,
+// sets CI=true and ends in make test.
+func TestCIScript(t *testing.T) {
+	b := readRootFile(t, ".ci/run")
+	fi, err := os.Stat(filepath.Join(repoRoot(t), ".ci", "run"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode()&0o111 == 0 {
+		t.Errorf(".ci/run is not executable")
+	}
+	s := string(b)
+	for _, want := range []string{"#!/usr/bin/env bash", "set -euo pipefail", "export CI=true", "make test"} {
+		if !strings.Contains(s, want) {
+			t.Errorf(".ci/run lacks %q", want)
+		}
+	}
+}
