@@ -36,7 +36,8 @@ all: build
 ## template checks in pkg/deploy: cfn-lint, sam validate --lint, sam build).
 test:
 	$(GO) vet ./...
-	$(GO) test -race ./...
+	$(GO) test -race -skip '^TestSoak$$' ./...
+	$(GO) test -race -count=1 -run '^TestSoak$$' -v ./pkg/handler/
 
 ## bench: run the benchmarks only.
 bench:

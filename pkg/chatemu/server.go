@@ -1,6 +1,7 @@
 package chatemu
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
@@ -135,8 +136,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeEnvelope(w, status, env)
 		return
 	}
-	if f.Delay > 0 && !sleep(r.Context(), f.Delay) {
-		return // the client gave up
+	if f.Delay > 0 {
+		// Read the body first: net/http notices a client hanging up (and
+		// cancels r.Context) only once the body has been consumed.
+		body, _ := io.ReadAll(io.LimitReader(r.Body, s.maxBody+1))
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		if !sleep(r.Context(), f.Delay) {
+			return // the client gave up
+		}
 	}
 	var status int
 	var env chat.Envelope
