@@ -32,8 +32,9 @@ FUZZTIME ?= 10s
 
 all: build
 
-## test: go vet, then every test with the race detector (this includes the
-## template checks in pkg/deploy: cfn-lint, sam validate --lint, sam build).
+## test: go vet, every test with the race detector (this includes the
+## template checks in pkg/deploy: cfn-lint, sam validate --lint, sam build),
+## then the soak test verbosely so that its figures are printed.
 test:
 	$(GO) vet ./...
 	$(GO) test -race -skip '^TestSoak$$' ./...
