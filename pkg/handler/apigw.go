@@ -1,11 +1,15 @@
 package handler
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 )
@@ -151,4 +155,30 @@ func (r *request) replyError(e *httpError) ([]byte, error) {
 	return r.reply(e.Status, struct {
 		Error *httpError `json:"error"`
 	}{e}, e.allow)
+}
+
+// refuse logs an API Gateway request refused before any Chat call and
+// replies with he.
+func refuse(ctx context.Context, log *slog.Logger, start time.Time, op string, r *request, out outcome, he *httpError) ([]byte, error) {
+	out.status = he.Status
+	if out.err == nil {
+		out.err = errors.New(he.Message)
+	}
+	logOutcome(ctx, log, start, op+" refused", out)
+	return r.replyError(he)
+}
+
+// respond logs the outcome of an API Gateway request and replies: 200 with
+// the Chat envelope, or the failure's status and error body.
+func respond(ctx context.Context, log *slog.Logger, start time.Time, op string, r *request, res result) ([]byte, error) {
+	res.out.event = "http"
+	if res.fail {
+		he := httpErrorFor(res.err)
+		res.out.status = he.Status
+		logOutcome(ctx, log, start, op+" failed", res.out)
+		return r.replyError(he)
+	}
+	res.out.status = http.StatusOK
+	logOutcome(ctx, log, start, op+" done", res.out)
+	return r.reply(http.StatusOK, res.env, "")
 }

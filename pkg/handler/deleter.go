@@ -3,7 +3,6 @@ package handler
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -77,15 +76,8 @@ func (b deleteBody) ids() []string {
 	return ids
 }
 
-type deleteResult struct {
-	env  chat.Envelope
-	err  error
-	fail bool
-	out  outcome
-}
-
-func (h *DeleteHandler) run(ctx context.Context, ids []string) deleteResult {
-	r := deleteResult{out: outcome{command: chat.CmdDelete, userIDs: ids}}
+func (h *DeleteHandler) run(ctx context.Context, ids []string) result {
+	r := result{out: outcome{command: chat.CmdDelete, userIDs: ids}}
 	if err := validateIDs(ids); err != nil {
 		r.env, r.err, r.fail, r.out.err = chat.ErrorEnvelope(err), err, true, err
 		return r
@@ -133,14 +125,7 @@ func (h *DeleteHandler) http(ctx context.Context, start time.Time, payload []byt
 		return nil, err
 	}
 	out := outcome{event: "http"}
-	reply := func(he *httpError) ([]byte, error) {
-		out.status = he.Status
-		if out.err == nil {
-			out.err = errors.New(he.Message)
-		}
-		logOutcome(ctx, h.log, start, "delete refused", out)
-		return r.replyError(he)
-	}
+	reply := func(he *httpError) ([]byte, error) { return refuse(ctx, h.log, start, "delete", r, out, he) }
 	var (
 		ids      []string
 		pathUser string
@@ -186,16 +171,8 @@ func (h *DeleteHandler) http(ctx context.Context, start time.Time, payload []byt
 	ctx, cancel := withDeadline(ctx, start, 0, h.cfg.AnswerMargin)
 	defer cancel()
 	res := h.run(ctx, ids)
-	res.out.event, res.out.extra = "http", append(res.out.extra, out.extra...)
-	if res.fail {
-		he := httpErrorFor(res.err)
-		res.out.status = he.Status
-		logOutcome(ctx, h.log, start, "delete failed", res.out)
-		return r.replyError(he)
-	}
-	res.out.status = http.StatusOK
-	logOutcome(ctx, h.log, start, "delete done", res.out)
-	return r.reply(http.StatusOK, res.env, "")
+	res.out.extra = append(res.out.extra, out.extra...)
+	return respond(ctx, h.log, start, "delete", r, res)
 }
 
 // validateIDs checks a delete batch's size and every UserID in it, so that a

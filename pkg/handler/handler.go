@@ -82,3 +82,13 @@ func logOutcome(ctx context.Context, log *slog.Logger, start time.Time, msg stri
 
 // envelopeJSON encodes a direct invocation's reply.
 func envelopeJSON(env chat.Envelope) ([]byte, error) { return json.Marshal(env) }
+
+// result is the outcome of an import or delete request: the envelope that
+// direct invocation and a 200 reply carry, or the error that decides a
+// failed request's status.
+type result struct {
+	env  chat.Envelope
+	err  error
+	fail bool
+	out  outcome
+}

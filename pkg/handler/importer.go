@@ -112,23 +112,15 @@ func decodeImport(body []byte) (importBody, error) {
 	return b, err
 }
 
-// importResult is the outcome of an import request, single or batch.
-type importResult struct {
-	env  chat.Envelope
-	err  error // the error that decides a failed request's status
-	out  outcome
-	fail bool
-}
-
 // run validates and imports a decoded body, bounded by ctx.
-func (h *ImportHandler) run(ctx context.Context, b importBody) importResult {
+func (h *ImportHandler) run(ctx context.Context, b importBody) result {
 	if b.AccountList != nil {
 		list := *b.AccountList
 		ids := make([]string, len(list))
 		for i, a := range list {
 			ids[i] = a.UserID
 		}
-		r := importResult{out: outcome{command: chat.CmdMultiImport, userIDs: ids}}
+		r := result{out: outcome{command: chat.CmdMultiImport, userIDs: ids}}
 		if err := validateBatch(list); err != nil {
 			r.env, r.err, r.fail, r.out.err = chat.ErrorEnvelope(err), err, true, err
 			return r
@@ -151,7 +143,7 @@ func (h *ImportHandler) run(ctx context.Context, b importBody) importResult {
 		return r
 	}
 	a := b.account()
-	r := importResult{out: outcome{command: chat.CmdImport, userIDs: []string{a.UserID}}}
+	r := result{out: outcome{command: chat.CmdImport, userIDs: []string{a.UserID}}}
 	if err := a.Validate(); err != nil {
 		r.env, r.err, r.fail, r.out.err = chat.ErrorEnvelope(err), err, true, err
 		return r
@@ -197,14 +189,7 @@ func (h *ImportHandler) http(ctx context.Context, start time.Time, payload []byt
 		return nil, err
 	}
 	out := outcome{event: "http"}
-	reply := func(he *httpError) ([]byte, error) {
-		out.status = he.Status
-		if out.err == nil {
-			out.err = errors.New(he.Message)
-		}
-		logOutcome(ctx, h.log, start, "import refused", out)
-		return r.replyError(he)
-	}
+	reply := func(he *httpError) ([]byte, error) { return refuse(ctx, h.log, start, "import", r, out, he) }
 	if r.path != "/accounts" {
 		return reply(notFound(r.path))
 	}
@@ -234,16 +219,8 @@ func (h *ImportHandler) http(ctx context.Context, start time.Time, payload []byt
 	ctx, cancel := withDeadline(ctx, start, 0, h.cfg.AnswerMargin)
 	defer cancel()
 	res := h.run(ctx, b)
-	res.out.event, res.out.extra = "http", append(res.out.extra, out.extra...)
-	if res.fail {
-		he := httpErrorFor(res.err)
-		res.out.status = he.Status
-		logOutcome(ctx, h.log, start, "import failed", res.out)
-		return r.replyError(he)
-	}
-	res.out.status = http.StatusOK
-	logOutcome(ctx, h.log, start, "import done", res.out)
-	return r.reply(http.StatusOK, res.env, "")
+	res.out.extra = append(res.out.extra, out.extra...)
+	return respond(ctx, h.log, start, "import", r, res)
 }
 
 // validateBatch checks a batch's size and every account in it, so that a
@@ -331,20 +308,9 @@ func (h *ImportHandler) cognito(ctx context.Context, start time.Time, payload []
 	if chat.ErrorClass(err) == chat.ClassCaller {
 		return h.park(ctx, start, payload, pending, out)
 	}
-	if h.cfg.RetryQueue == nil {
-		out.extra = append(out.extra, slog.String("why", "no retry queue"))
-		logOutcome(ctx, h.log, start, "lost import", out)
+	if !h.enqueue(ctx, start, h.cfg.RetryQueue, "retry queue", pending, out, "import queued") {
 		return nil, errLost
 	}
-	qctx, cancel := withDeadline(ctx, start, h.cfg.CognitoBudget, 50*time.Millisecond)
-	defer cancel()
-	if qerr := h.cfg.RetryQueue.Send(qctx, pending); qerr != nil {
-		out.extra = append(out.extra, slog.String("why", "retry queue: "+qerr.Error()))
-		logOutcome(ctx, h.log, start, "lost import", out)
-		return nil, errLost
-	}
-	out.extra = append(out.extra, slog.Bool("queued", true))
-	logOutcome(ctx, h.log, start, "import queued", out)
 	return payload, nil
 }
 
@@ -369,19 +335,26 @@ func (h *ImportHandler) park(ctx context.Context, start time.Time, payload []byt
 	if out.err == nil {
 		out.err = errors.New(p.Reason)
 	}
-	if h.cfg.DeadLetterQueue == nil {
-		out.extra = append(out.extra, slog.String("why", "no dead-letter queue"))
+	h.enqueue(ctx, start, h.cfg.DeadLetterQueue, "dead-letter queue", p, out, "import parked")
+	return payload, nil
+}
+
+// enqueue sends p to q within the sign-up budget and logs the outcome: done
+// when sent, "lost import" when there is no queue or sending fails. It
+// reports whether p was sent.
+func (h *ImportHandler) enqueue(ctx context.Context, start time.Time, q Queue, name string, p chat.PendingImport, out outcome, done string) bool {
+	if q == nil {
+		out.extra = append(out.extra, slog.String("why", "no "+name))
 		logOutcome(ctx, h.log, start, "lost import", out)
-		return payload, nil
+		return false
 	}
 	qctx, cancel := withDeadline(ctx, start, h.cfg.CognitoBudget, 50*time.Millisecond)
 	defer cancel()
-	if err := h.cfg.DeadLetterQueue.Send(qctx, p); err != nil {
-		out.extra = append(out.extra, slog.String("why", "dead-letter queue: "+err.Error()))
+	if err := q.Send(qctx, p); err != nil {
+		out.extra = append(out.extra, slog.String("why", name+": "+err.Error()))
 		logOutcome(ctx, h.log, start, "lost import", out)
-		return payload, nil
+		return false
 	}
-	out.extra = append(out.extra, slog.Bool("parked", true))
-	logOutcome(ctx, h.log, start, "import parked", out)
-	return payload, nil
+	logOutcome(ctx, h.log, start, done, out)
+	return true
 }
