@@ -5,31 +5,18 @@ package main
 
 import (
 	"context"
-	"log/slog"
-	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-lambda-go/lambdacontext"
-	"github.com/chatsync/chat-lambdas/pkg/config"
 	"github.com/chatsync/chat-lambdas/pkg/handler"
 	"github.com/chatsync/chat-lambdas/pkg/setup"
 )
 
 func main() {
-	cfg, err := config.Load(os.Getenv)
-	if err != nil {
-		setup.Fail(err)
-	}
-	log := lambdacontext.NewLogger()
-	slog.SetDefault(log) // aws-lambda-go's own log lines become JSON too
-	parts, err := setup.New(context.Background(), cfg, log)
-	if err != nil {
-		setup.Fail(err)
-	}
-	mapping := handler.Mapping{UserIDAttribute: cfg.UserIDAttribute}
+	p := setup.FromEnv(context.Background())
+	cfg := p.Config
 	lambda.Start(handler.NewDeleteHandler(handler.DeleteConfig{
-		Chat:   parts.Chat,
-		Auth:   handler.Auth{Mode: cfg.AuthMode, AdminGroup: cfg.AdminGroup, Mapping: mapping},
-		Logger: log,
+		Chat:   p.Chat,
+		Auth:   handler.Auth{Mode: cfg.AuthMode, AdminGroup: cfg.AdminGroup, Mapping: handler.Mapping{UserIDAttribute: cfg.UserIDAttribute}},
+		Logger: p.Log,
 	}))
 }

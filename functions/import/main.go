@@ -5,38 +5,26 @@ package main
 
 import (
 	"context"
-	"log/slog"
-	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	"github.com/chatsync/chat-lambdas/pkg/config"
 	"github.com/chatsync/chat-lambdas/pkg/handler"
 	"github.com/chatsync/chat-lambdas/pkg/retryqueue"
 	"github.com/chatsync/chat-lambdas/pkg/setup"
 )
 
 func main() {
-	cfg, err := config.Load(os.Getenv)
-	if err != nil {
-		setup.Fail(err)
-	}
-	log := lambdacontext.NewLogger()
-	slog.SetDefault(log) // aws-lambda-go's own log lines become JSON too
-	parts, err := setup.New(context.Background(), cfg, log)
-	if err != nil {
-		setup.Fail(err)
-	}
+	p := setup.FromEnv(context.Background())
+	cfg := p.Config
 	mapping := handler.Mapping{UserIDAttribute: cfg.UserIDAttribute, NickAttribute: cfg.NickAttribute, FaceURLAttribute: cfg.FaceURLAttribute}
 	hc := handler.ImportConfig{
-		Chat:    parts.Chat,
+		Chat:    p.Chat,
 		Mapping: mapping,
 		Auth:    handler.Auth{Mode: cfg.AuthMode, AdminGroup: cfg.AdminGroup, Mapping: mapping},
-		Logger:  log,
+		Logger:  p.Log,
 	}
 	if cfg.RetryQueueURL != "" || cfg.DeadLetterQueueURL != "" {
-		sqsClient := sqs.NewFromConfig(parts.AWS)
+		sqsClient := sqs.NewFromConfig(p.AWS)
 		if cfg.RetryQueueURL != "" {
 			hc.RetryQueue = retryqueue.New(sqsClient, cfg.RetryQueueURL, "retry queue")
 		}

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 
+	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
@@ -19,6 +20,8 @@ import (
 
 // Parts are the shared pieces of a function process.
 type Parts struct {
+	Config  config.Config
+	Log     *slog.Logger
 	AWS     aws.Config
 	Secrets *secrets.Source
 	Chat    *chatapi.Client
@@ -41,7 +44,25 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Parts, erro
 	if err != nil {
 		return nil, err
 	}
-	return &Parts{AWS: awsCfg, Secrets: src, Chat: client}, nil
+	return &Parts{Config: cfg, Log: log, AWS: awsCfg, Secrets: src, Chat: client}, nil
+}
+
+// FromEnv is a function's init: it reads the configuration from the
+// environment, makes slog's default logger the Lambda JSON logger (so
+// aws-lambda-go's own lines are JSON too, with the request ID), and builds
+// the parts. On any error it ends the process through Fail.
+func FromEnv(ctx context.Context) *Parts {
+	cfg, err := config.Load(os.Getenv)
+	if err != nil {
+		Fail(err)
+	}
+	log := lambdacontext.NewLogger()
+	slog.SetDefault(log)
+	parts, err := New(ctx, cfg, log)
+	if err != nil {
+		Fail(err)
+	}
+	return parts
 }
 
 // Fail ends a process whose init failed, with one clear line on stderr,
