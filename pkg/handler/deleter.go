@@ -168,7 +168,7 @@ func (h *DeleteHandler) http(ctx context.Context, start time.Time, payload []byt
 		out.userIDs = ids
 		return reply(he)
 	}
-	ctx, cancel := withDeadline(ctx, start, 0, h.cfg.AnswerMargin)
+	ctx, cancel := withDeadline(ctx, start, APIGatewayTimeout, h.cfg.AnswerMargin)
 	defer cancel()
 	res := h.run(ctx, ids)
 	res.out.extra = append(res.out.extra, out.extra...)

@@ -14,6 +14,12 @@ const (
 	DefaultAnswerMargin  = 250 * time.Millisecond // to encode and send a reply
 	DefaultCognitoBudget = 5 * time.Second        // Cognito's limit for a trigger
 	DefaultQueueMargin   = 800 * time.Millisecond // sign-up path: to enqueue and answer
+
+	// APIGatewayTimeout bounds an API Gateway request whatever the
+	// function's timeout: API Gateway stops waiting for the integration
+	// after 29 seconds (the template's TimeoutInMillis), and a reply after
+	// that would reach no one.
+	APIGatewayTimeout = 29 * time.Second
 )
 
 // withDeadline bounds ctx to end margin before its own deadline, and no later

@@ -216,7 +216,7 @@ func (h *ImportHandler) http(ctx context.Context, start time.Time, payload []byt
 	if he := who.may(b.userIDs()...); he != nil {
 		return reply(he)
 	}
-	ctx, cancel := withDeadline(ctx, start, 0, h.cfg.AnswerMargin)
+	ctx, cancel := withDeadline(ctx, start, APIGatewayTimeout, h.cfg.AnswerMargin)
 	defer cancel()
 	res := h.run(ctx, b)
 	res.out.extra = append(res.out.extra, out.extra...)
