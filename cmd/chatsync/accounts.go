@@ -1,0 +1,329 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/chatsync/chat-lambdas/pkg/chat"
+	"github.com/chatsync/chat-lambdas/pkg/chatapi"
+	"github.com/chatsync/chat-lambdas/pkg/local"
+)
+
+// sliceSize is how many UserIDs accounts hands the client at once: four
+// calls of 100, which the client runs in parallel, between progress
+// updates.
+const sliceSize = 4 * chat.MaxPerCall
+
+func (c *cli) accountsUsage(w io.Writer) {
+	fs, _ := accountsFlags()
+	commandUsage(w, "chatsync accounts [flags] import|delete|check [USERID...|-]", `
+Accounts imports, deletes or checks Chat accounts by UserID, for operators.
+The UserIDs come from the arguments, from -f FILE, or from stdin ("-" as an
+argument, or -f -): one per line; blank lines and lines starting with # are
+ignored. Every UserID is checked before the first call, and repeated ones
+are sent once. The client sends them in calls of 100 (Tencent's limit),
+within Tencent's rate caps, retrying transient errors.
+
+  import  creates the accounts (no Nick or FaceUrl); an existing one is a success
+  delete  deletes them; one that does not exist (70107) counts as deleted.
+          Deleted UserIDs cannot be imported again for 3 months on paid editions.
+  check   prints "UserID<TAB>Imported" or "UserID<TAB>NotImported" for each
+
+Failures are printed on stdout as "UserID<TAB>failed<TAB>reason" (with -v
+every outcome is), and a summary on stderr. A progress bar is drawn on
+stderr for more than 200 UserIDs when stderr is a terminal, or always with
+-progress. The exit status is 1 when any account failed.
+
+It needs the real service (see the backend flags): it refuses to run on the
+emulator unless -emulator says so, so that nobody thinks real accounts
+changed.`, fs)
+	io.WriteString(w, "\nRun 'chatsync help' for the backend flags.\n")
+}
+
+type accountsOptions struct {
+	backend  backendFlags
+	file     string
+	progress bool
+	verbose  bool
+	timeout  time.Duration
+}
+
+func accountsFlags() (*flag.FlagSet, *accountsOptions) {
+	fs := newFlagSet("accounts")
+	o := &accountsOptions{}
+	o.backend.register(fs)
+	fs.StringVar(&o.file, "f", "", "read UserIDs from `FILE`, one per line (- for stdin)")
+	fs.BoolVar(&o.progress, "progress", false, "draw the progress bar even when stderr is not a terminal")
+	fs.BoolVar(&o.verbose, "v", false, "print every account's outcome, not only failures")
+	fs.DurationVar(&o.timeout, "timeout", 30*time.Minute, "give up on calls not done after this long")
+	return fs, o
+}
+
+func (c *cli) accounts(ctx context.Context, args []string) error {
+	fs, o := accountsFlags()
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) == 0 {
+		return usagef("want an operation: import, delete or check")
+	}
+	op := pos[0]
+	if op != "import" && op != "delete" && op != "check" {
+		return usagef("unknown operation %q: want import, delete or check", op)
+	}
+	if o.timeout <= 0 {
+		return usagef("-timeout must be positive")
+	}
+	ids, err := c.collectIDs(pos[1:], o.file)
+	if err != nil {
+		return err
+	}
+	remote, err := o.backend.remote(wasSet(fs), c.getenv)
+	if err != nil {
+		return err
+	}
+	if remote == nil && !o.backend.emulator {
+		return usagef("no Chat backend configured, and accounts does not fall back to the emulator (real accounts would not change):\n" +
+			"  give -secret-id ID (or env CHAT_SECRET_ID, with AWS credentials) and -region NAME (or env CHAT_REGION),\n" +
+			"  or -sdkappid N with -key-file FILE (or env CHAT_SECRET_KEY) and -region NAME;\n" +
+			"  or add -emulator to try it against a throwaway in-process emulator")
+	}
+	stack, err := c.openStack(ctx, remote, local.NewLogger(c.stderr, slog.LevelWarn))
+	if err != nil {
+		return err
+	}
+	defer stack.Close()
+	fmt.Fprintf(c.stderr, "backend: %s\n", stack.Backend)
+	if stack.Emulator != nil {
+		fmt.Fprintln(c.stderr, "note: the emulator lives in this process only: no real account changes")
+	}
+	ctx, cancel := context.WithTimeout(ctx, o.timeout)
+	defer cancel()
+
+	var bar *progress
+	if o.progress || (len(ids) > progressThreshold && isTerminal(c.stderr)) {
+		bar = newProgress(c.stderr, op, len(ids))
+	}
+	t := &tally{op: op, verbose: o.verbose, w: c.stdout, start: time.Now()}
+	for lo := 0; lo < len(ids); lo += sliceSize {
+		if ctx.Err() != nil {
+			t.skipped = len(ids) - lo
+			break
+		}
+		batch := ids[lo:min(lo+sliceSize, len(ids))]
+		if err := t.run(ctx, stack.Client, batch); err != nil {
+			bar.finish()
+			return err
+		}
+		bar.add(len(batch))
+	}
+	bar.finish()
+	t.summarize(c.stderr, len(ids))
+	if t.failed > 0 || t.skipped > 0 {
+		return errReported
+	}
+	return nil
+}
+
+// collectIDs gathers the UserIDs of the arguments, -f FILE and stdin, in
+// order, and drops repeats.
+func (c *cli) collectIDs(args []string, file string) ([]string, error) {
+	var ids []string
+	stdinUsed := false
+	readList := func(name string) error {
+		var (
+			r     io.Reader
+			label = name
+		)
+		if name == "-" {
+			if stdinUsed {
+				return usagef("stdin (-) given twice")
+			}
+			stdinUsed, r, label = true, c.stdin, "stdin"
+		} else {
+			f, err := os.Open(name)
+			if err != nil {
+				return usagef("cannot read the UserID list: %v", err)
+			}
+			defer f.Close()
+			r = f
+		}
+		list, err := readIDs(r, label)
+		if err != nil {
+			return err
+		}
+		ids = append(ids, list...)
+		return nil
+	}
+	if file != "" {
+		if err := readList(file); err != nil {
+			return nil, err
+		}
+	}
+	for _, a := range args {
+		if a == "-" {
+			if err := readList("-"); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if err := chat.ValidateUserID(a); err != nil {
+			return nil, usagef("UserID %q: %s", a, idProblem(err))
+		}
+		ids = append(ids, a)
+	}
+	if len(ids) == 0 {
+		return nil, usagef("no UserIDs: give them as arguments, with -f FILE, or on stdin with -")
+	}
+	seen := make(map[string]bool, len(ids))
+	unique := ids[:0]
+	for _, id := range ids {
+		if !seen[id] {
+			seen[id] = true
+			unique = append(unique, id)
+		}
+	}
+	return unique, nil
+}
+
+// tally runs an operation slice by slice and counts the outcomes.
+type tally struct {
+	op      string
+	verbose bool
+	w       io.Writer
+	start   time.Time
+
+	ok, other, failed, skipped int // other: absent (delete) or not imported (check)
+	stats                      chat.Stats
+	errs                       []string // distinct call errors
+}
+
+// run does one slice.
+func (t *tally) run(ctx context.Context, client *chatapi.Client, ids []string) error {
+	switch t.op {
+	case "import":
+		accounts := make([]chat.Account, len(ids))
+		for i, id := range ids {
+			accounts[i] = chat.Account{UserID: id}
+		}
+		res, err := client.ImportAccounts(ctx, accounts)
+		if err != nil {
+			return err
+		}
+		t.stats = t.stats.Add(res.Stats)
+		t.noteErrs(res.Errs)
+		failed := make(map[string]bool, len(res.FailAccounts))
+		for _, id := range res.FailAccounts {
+			failed[id] = true
+		}
+		for _, id := range ids {
+			if failed[id] {
+				t.failed++
+				fmt.Fprintf(t.w, "%s\tfailed\n", id)
+				continue
+			}
+			t.ok++
+			if t.verbose {
+				fmt.Fprintf(t.w, "%s\timported\n", id)
+			}
+		}
+	case "delete":
+		res, err := client.DeleteAccounts(ctx, ids)
+		if err != nil {
+			return err
+		}
+		t.stats = t.stats.Add(res.Stats)
+		t.noteErrs(res.Errs)
+		for _, it := range res.Items {
+			switch {
+			case it.ResultCode == chat.CodeOK:
+				t.ok++
+				if t.verbose {
+					fmt.Fprintf(t.w, "%s\tdeleted\n", it.UserID)
+				}
+			case it.ResultCode == chat.CodeAccountNotFound:
+				t.other++
+				if t.verbose {
+					fmt.Fprintf(t.w, "%s\tabsent\n", it.UserID)
+				}
+			default:
+				t.failed++
+				fmt.Fprintf(t.w, "%s\tfailed\t%s\n", it.UserID, itemReason(it))
+			}
+		}
+	case "check":
+		res, err := client.CheckAccounts(ctx, ids)
+		if err != nil {
+			return err
+		}
+		t.stats = t.stats.Add(res.Stats)
+		t.noteErrs(res.Errs)
+		for _, it := range res.Items {
+			switch {
+			case it.ResultCode != chat.CodeOK:
+				t.failed++
+				fmt.Fprintf(t.w, "%s\tfailed\t%s\n", it.UserID, itemReason(it))
+			case it.AccountStatus == chat.Imported:
+				t.ok++
+				fmt.Fprintf(t.w, "%s\t%s\n", it.UserID, it.AccountStatus)
+			default:
+				t.other++
+				fmt.Fprintf(t.w, "%s\t%s\n", it.UserID, it.AccountStatus)
+			}
+		}
+	}
+	return nil
+}
+
+func itemReason(it chat.ResultItem) string {
+	info := strings.ReplaceAll(it.ResultInfo, "\t", " ")
+	if info == "" {
+		return fmt.Sprintf("code %d", it.ResultCode)
+	}
+	return fmt.Sprintf("code %d: %s", it.ResultCode, info)
+}
+
+func (t *tally) noteErrs(errs []error) {
+	for _, err := range errs {
+		if msg := err.Error(); !slices.Contains(t.errs, msg) {
+			t.errs = append(t.errs, msg)
+		}
+	}
+}
+
+// summarize prints the call errors and one summary line.
+func (t *tally) summarize(w io.Writer, n int) {
+	for _, e := range t.errs {
+		fmt.Fprintf(w, "error: %s\n", e)
+	}
+	var counts string
+	switch t.op {
+	case "import":
+		counts = fmt.Sprintf("%d imported, %d failed", t.ok, t.failed)
+	case "delete":
+		counts = fmt.Sprintf("%d deleted, %d already absent, %d failed", t.ok, t.other, t.failed)
+	case "check":
+		counts = fmt.Sprintf("%d imported, %d not imported, %d failed", t.ok, t.other, t.failed)
+	}
+	if t.skipped > 0 {
+		counts += fmt.Sprintf(", %d not attempted (interrupted)", t.skipped)
+	}
+	fmt.Fprintf(w, "%s: %s: %s (%s, %s, %s)\n", t.op, plural(n, "UserID", "UserIDs"), counts,
+		plural(t.stats.Calls, "call", "calls"), plural(t.stats.Attempts, "request", "requests"), round(time.Since(t.start)))
+}
+
+// plural returns n and the noun in the form that fits n.
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}

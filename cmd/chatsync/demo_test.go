@@ -1,0 +1,71 @@
+package main
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chatsync/chat-lambdas/pkg/chat"
+	"github.com/chatsync/chat-lambdas/pkg/chatemu"
+	"github.com/chatsync/chat-lambdas/pkg/local"
+)
+
+func TestDemo(t *testing.T) {
+	start := time.Now()
+	r := run(t, "demo")
+	r.want(t, exitOK,
+		"backend:  embedded Chat emulator",
+		"[1/7] Cognito sign-up (PostConfirmation_ConfirmSignUp) -> ImportFunction",
+		"account 6b1f9c2e4d3a4e5f8a7b9c0d1e2f3a4b (the sub without hyphens) imported",
+		`> POST /accounts {"UserID":"alice","Nick":"Alice"}`,
+		`< 200 {"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":"","FailAccounts":[]}`,
+		"zoe NotImported",
+		"> DELETE /accounts/alice",
+		`"ResultCode":70107`,
+		"[7/7] Final check",
+		"ghost NotImported",
+		"PASS  7/7 steps ok",
+		"7 Chat requests to the emulator, 1 secret fetch",
+	)
+	if strings.Contains(r.stdout, "FAIL") || strings.Contains(r.stdout, "mismatch") {
+		t.Errorf("a step failed:\n%s", r.stdout)
+	}
+	if n := strings.Count(r.stdout, ". ok "); n != 7 {
+		t.Errorf("%d steps ok, want 7:\n%s", n, r.stdout)
+	}
+	if r.stderr != "" {
+		t.Errorf("stderr without -v: %s", r.stderr)
+	}
+	if took := time.Since(start); took > 10*time.Second {
+		t.Errorf("the demo took %v", took)
+	}
+}
+
+func TestDemoVerbose(t *testing.T) {
+	r := run(t, "demo", "-v")
+	r.want(t, exitOK, "PASS  7/7 steps ok", `"message":"import done"`, `"message":"delete done"`, `"requestId":"`)
+}
+
+func TestDemoMismatchExitsNonZero(t *testing.T) {
+	var stdout, stderr syncBuffer
+	c := &cli{stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr, getenv: func(string) string { return "" },
+		demoSetup: func(s *local.Stack) {
+			// Deletion disabled in the console: both deletes fail, and
+			// alice is still there at the final check.
+			s.Emulator.Inject(chatemu.Fault{Command: chat.CmdDelete, Code: 71000, Times: 100})
+		}}
+	if code := c.run(context.Background(), []string{"demo"}); code != exitFailure {
+		t.Fatalf("exit status %d, want %d\n%s", code, exitFailure, stdout.String())
+	}
+	out := stdout.String()
+	for _, want := range []string{
+		"[5/7] HTTP delete -> DeleteFunction", "FAIL", "mismatch: status 502, want 200",
+		"mismatch: alice is Imported, want NotImported", "FAIL  4/7 steps ok",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("transcript lacks %q:\n%s", want, out)
+		}
+	}
+	assertNoSecrets(t, out+stderr.String())
+}

@@ -1,0 +1,232 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/chatsync/chat-lambdas/pkg/local"
+)
+
+// maxPayload is Lambda's limit on a synchronous invocation's payload.
+const maxPayload = 6 << 20
+
+func (c *cli) invokeUsage(w io.Writer) {
+	fs, _ := invokeFlags()
+	commandUsage(w, "chatsync invoke [flags] import|delete EVENT.json|-", `
+Invoke runs one event through the import or the delete function, as
+`+"`sam local invoke`"+` does, and prints the function's reply as indented JSON
+on stdout; the function's log lines go to stderr. "-" reads the event from
+stdin. The events/ files work as they are: the Cognito, API Gateway (2.0 and
+1.0), SQS and direct-invocation events go to import, the delete events to
+delete. A function error prints Lambda's error document and exits 1.
+
+With the emulator, a delete event's accounts are created first (-seed), so
+that the reply shows them deleted (ResultCode 0); with -seed=false the
+emulator starts empty and the reply shows 70107 for each, which is still a
+success. With a real backend nothing is created.`, fs)
+	io.WriteString(w, "\nRun 'chatsync help' for the backend flags.\n")
+}
+
+type invokeOptions struct {
+	backend backendFlags
+	seed    bool
+	timeout time.Duration
+	quiet   bool
+}
+
+func invokeFlags() (*flag.FlagSet, *invokeOptions) {
+	fs := newFlagSet("invoke")
+	o := &invokeOptions{}
+	o.backend.register(fs)
+	fs.BoolVar(&o.seed, "seed", true, "with the emulator, create the accounts a delete event names before invoking")
+	fs.DurationVar(&o.timeout, "timeout", 0, "the function's timeout `D` (default 60s for import, 30s for delete, as in template.yaml)")
+	fs.BoolVar(&o.quiet, "q", false, "do not print the function's log lines")
+	return fs, o
+}
+
+func (c *cli) invoke(ctx context.Context, args []string) error {
+	fs, o := invokeFlags()
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 2 {
+		return usagef("want a function and an event: invoke import|delete EVENT.json (or - for stdin)")
+	}
+	name, file := pos[0], pos[1]
+	if name != "import" && name != "delete" {
+		return usagef("unknown function %q: want import or delete", name)
+	}
+	if o.timeout < 0 {
+		return usagef("-timeout must not be negative")
+	}
+	remote, err := o.backend.remote(wasSet(fs), c.getenv)
+	if err != nil {
+		return err
+	}
+	payload, err := c.readEvent(file)
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.DiscardHandler)
+	if !o.quiet {
+		log = local.NewLogger(c.stderr, slog.LevelInfo)
+	}
+	stack, err := c.openStack(ctx, remote, log)
+	if err != nil {
+		return err
+	}
+	defer stack.Close()
+	fmt.Fprintf(c.stderr, "backend: %s\n", stack.Backend)
+	if stack.Emulator != nil && name == "delete" && o.seed {
+		if ids := deleteTargets(payload); len(ids) > 0 {
+			stack.Emulator.Seed(ids...)
+			fmt.Fprintf(c.stderr, "emulator: created %s, named by the event, so that the delete has something to remove (-seed=false: start empty)\n", strings.Join(ids, ", "))
+		}
+	}
+	fn, timeout, _ := stack.Function(name)
+	if o.timeout > 0 {
+		timeout = o.timeout
+	}
+	fnName := strings.ToUpper(name[:1]) + name[1:] + "Function"
+	start := time.Now()
+	reply, requestID, err := local.Invoke(ctx, fn, fnName, timeout, payload)
+	fmt.Fprintf(c.stderr, "REPORT %s RequestId: %s Duration: %s\n", fnName, requestID, round(time.Since(start)))
+	var fe *local.FunctionError
+	if errors.As(err, &fe) {
+		b, _ := json.MarshalIndent(fe, "", "  ")
+		fmt.Fprintf(c.stdout, "%s\n", b)
+		fmt.Fprintf(c.stderr, "chatsync invoke: %s returned an error: %s\n", fnName, fe.Message)
+		if other := guessFunction(payload); other != "" && other != name {
+			fmt.Fprintf(c.stderr, "hint: this looks like an event for the %s function: chatsync invoke %s %s\n", other, other, file)
+		}
+		return errReported
+	}
+	if err != nil {
+		return err
+	}
+	var out bytes.Buffer
+	if json.Indent(&out, reply, "", "  ") != nil {
+		out.Reset()
+		out.Write(reply)
+	}
+	fmt.Fprintf(c.stdout, "%s\n", out.Bytes())
+	return nil
+}
+
+// readEvent reads an event from a file, or from stdin for "-". A file that
+// cannot be read or is not JSON is a usage error.
+func (c *cli) readEvent(file string) ([]byte, error) {
+	var (
+		r    io.Reader
+		name = file
+	)
+	if file == "-" {
+		r, name = c.stdin, "stdin"
+	} else {
+		f, err := os.Open(file)
+		if err != nil {
+			return nil, usagef("cannot read the event: %v", err)
+		}
+		defer f.Close()
+		r = f
+	}
+	b, err := io.ReadAll(io.LimitReader(r, maxPayload+1))
+	if err != nil {
+		return nil, usagef("cannot read the event from %s: %v", name, err)
+	}
+	if len(b) > maxPayload {
+		return nil, usagef("the event in %s is over Lambda's %d-byte payload limit", name, maxPayload)
+	}
+	if len(bytes.TrimSpace(b)) == 0 {
+		return nil, usagef("the event in %s is empty", name)
+	}
+	var v any
+	if err := json.Unmarshal(b, &v); err != nil {
+		return nil, usagef("the event in %s is not valid JSON: %v", name, err)
+	}
+	return b, nil
+}
+
+// deleteTargets returns the UserIDs a delete event names: in a direct
+// invocation's DeleteItem, or in an API Gateway event's body or
+// /accounts/{userId} path.
+func deleteTargets(payload []byte) []string {
+	var e struct {
+		DeleteItem      []struct{ UserID string }
+		RawPath         string `json:"rawPath"`
+		Path            string `json:"path"`
+		Body            string `json:"body"`
+		IsBase64Encoded bool   `json:"isBase64Encoded"`
+	}
+	if json.Unmarshal(payload, &e) != nil {
+		return nil
+	}
+	items := e.DeleteItem
+	if items == nil && e.Body != "" {
+		body := []byte(e.Body)
+		if e.IsBase64Encoded {
+			body, _ = base64.StdEncoding.DecodeString(e.Body)
+		}
+		var b struct{ DeleteItem []struct{ UserID string } }
+		if json.Unmarshal(body, &b) == nil {
+			items = b.DeleteItem
+		}
+	}
+	var ids []string
+	for _, it := range items {
+		if it.UserID != "" {
+			ids = append(ids, it.UserID)
+		}
+	}
+	if len(ids) > 0 {
+		return ids
+	}
+	p := e.RawPath
+	if p == "" {
+		p = e.Path
+	}
+	if i := strings.LastIndex(p, "/accounts/"); i >= 0 {
+		seg := strings.TrimRight(p[i+len("/accounts/"):], "/")
+		if id, err := url.PathUnescape(seg); err == nil && id != "" && id != "delete" && !strings.Contains(id, "/") {
+			return []string{id}
+		}
+	}
+	return nil
+}
+
+// guessFunction says which function an event looks meant for: "import",
+// "delete", or "" when it cannot tell.
+func guessFunction(payload []byte) string {
+	var e struct {
+		TriggerSource *string         `json:"triggerSource"`
+		Records       json.RawMessage `json:"Records"`
+		UserID        json.RawMessage `json:"UserID"`
+		AccountList   json.RawMessage `json:"AccountList"`
+		DeleteItem    json.RawMessage `json:"DeleteItem"`
+		RawPath       string          `json:"rawPath"`
+		Path          string          `json:"path"`
+	}
+	if json.Unmarshal(payload, &e) != nil {
+		return ""
+	}
+	p := e.RawPath + e.Path
+	switch {
+	case e.DeleteItem != nil || strings.Contains(p, "/accounts/"):
+		return "delete"
+	case e.TriggerSource != nil || e.Records != nil || e.UserID != nil || e.AccountList != nil || strings.HasSuffix(p, "/accounts"):
+		return "import"
+	}
+	return ""
+}

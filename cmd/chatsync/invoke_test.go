@@ -1,0 +1,224 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/chatsync/chat-lambdas/pkg/chat"
+)
+
+const eventsDir = "../../events"
+
+// apiReply decodes an API Gateway response and its envelope body.
+func apiReply(t *testing.T, out string) (int, chat.Envelope) {
+	t.Helper()
+	var resp struct {
+		StatusCode int    `json:"statusCode"`
+		Body       string `json:"body"`
+	}
+	if err := json.Unmarshal([]byte(out), &resp); err != nil || resp.StatusCode == 0 {
+		t.Fatalf("not an API Gateway response: %s", out)
+	}
+	var env chat.Envelope
+	if err := json.Unmarshal([]byte(resp.Body), &env); err != nil {
+		t.Fatalf("body is not an envelope: %s", resp.Body)
+	}
+	return resp.StatusCode, env
+}
+
+func envelope(t *testing.T, out string) chat.Envelope {
+	t.Helper()
+	var env chat.Envelope
+	if err := json.Unmarshal([]byte(out), &env); err != nil {
+		t.Fatalf("not an envelope: %s", out)
+	}
+	return env
+}
+
+// sameJSON reports whether a and b hold the same JSON value.
+func sameJSON(a, b []byte) bool {
+	var x, y any
+	return json.Unmarshal(a, &x) == nil && json.Unmarshal(b, &y) == nil && reflect.DeepEqual(x, y)
+}
+
+func TestInvokeEveryEvent(t *testing.T) {
+	type check func(t *testing.T, in []byte, r result)
+	returnsEvent := func(logLine string) check {
+		return func(t *testing.T, in []byte, r result) {
+			if !sameJSON(in, []byte(r.stdout)) {
+				t.Errorf("the reply is not the event:\n%s", r.stdout)
+			}
+			if !strings.Contains(r.stderr, logLine) {
+				t.Errorf("no %s log line:\n%s", logLine, r.stderr)
+			}
+		}
+	}
+	httpOK := func(items int) check {
+		return func(t *testing.T, in []byte, r result) {
+			status, env := apiReply(t, r.stdout)
+			if status != 200 || !env.OK() || len(env.ResultItem) != items {
+				t.Errorf("status %d, envelope %+v", status, env)
+			}
+			for _, it := range env.ResultItem {
+				if it.ResultCode != 0 {
+					t.Errorf("%s: ResultCode %d, want 0 (the emulator was seeded)", it.UserID, it.ResultCode)
+				}
+			}
+		}
+	}
+	envelopeOK := func(t *testing.T, in []byte, r result) {
+		if env := envelope(t, r.stdout); !env.OK() {
+			t.Errorf("envelope %+v", env)
+		}
+	}
+	events := map[string]struct {
+		fn    string
+		check check
+	}{
+		"cognito-signup.json":          {"import", returnsEvent(`"message":"import done"`)},
+		"cognito-forgot-password.json": {"import", returnsEvent(`"message":"trigger ignored"`)},
+		"http-import.json":             {"import", httpOK(0)},
+		"http-import-batch.json":       {"import", httpOK(0)},
+		"rest-import.json":             {"import", httpOK(0)},
+		"direct-import.json":           {"import", envelopeOK},
+		"direct-import-batch.json":     {"import", envelopeOK},
+		"sqs-retry.json": {"import", func(t *testing.T, in []byte, r result) {
+			var resp struct{ BatchItemFailures []any }
+			if err := json.Unmarshal([]byte(r.stdout), &resp); err != nil || resp.BatchItemFailures == nil || len(resp.BatchItemFailures) != 0 {
+				t.Errorf("reply %s, want no batch item failures", r.stdout)
+			}
+			if !strings.Contains(r.stderr, `"dave"`) {
+				t.Errorf("no log of dave's import:\n%s", r.stderr)
+			}
+		}},
+		"http-delete-path.json": {"delete", httpOK(1)},
+		"http-delete-body.json": {"delete", httpOK(2)},
+		"direct-delete.json": {"delete", func(t *testing.T, in []byte, r result) {
+			env := envelope(t, r.stdout)
+			if !env.OK() || len(env.ResultItem) != 1 || env.ResultItem[0].ResultCode != 0 {
+				t.Errorf("envelope %+v", env)
+			}
+			if !strings.Contains(r.stderr, "emulator: created carol") {
+				t.Errorf("no seeding note:\n%s", r.stderr)
+			}
+		}},
+	}
+
+	files, err := filepath.Glob(filepath.Join(eventsDir, "*.json"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no events: %v", err)
+	}
+	var names []string
+	for _, f := range files {
+		if name := filepath.Base(f); name != "env.json" {
+			names = append(names, name)
+		}
+	}
+	for name := range events {
+		if !slices.Contains(names, name) {
+			t.Errorf("events/%s is gone: update this test", name)
+		}
+	}
+	for _, name := range names {
+		t.Run(name, func(t *testing.T) {
+			ev, ok := events[name]
+			if !ok {
+				t.Fatalf("events/%s has no expectation here: add it", name)
+			}
+			path := filepath.Join(eventsDir, name)
+			in, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := run(t, "invoke", ev.fn, path)
+			r.want(t, exitOK, "backend: embedded Chat emulator", "REPORT")
+			ev.check(t, in, r)
+		})
+	}
+}
+
+func TestInvokeVariants(t *testing.T) {
+	tests := []struct {
+		name  string
+		stdin string
+		args  []string
+		code  int
+		check func(t *testing.T, r result)
+	}{
+		{"stdin", `{"UserID":"x","Nick":"X"}`, []string{"invoke", "import", "-"}, exitOK, func(t *testing.T, r result) {
+			if env := envelope(t, r.stdout); !env.OK() {
+				t.Errorf("envelope %+v", env)
+			}
+		}},
+		{"unseeded delete answers 70107, still OK", "", []string{"invoke", "-seed=false", "delete", eventsDir + "/http-delete-body.json"}, exitOK, func(t *testing.T, r result) {
+			status, env := apiReply(t, r.stdout)
+			if status != 200 || !env.OK() || len(env.ResultItem) != 2 || env.ResultItem[0].ResultCode != chat.CodeAccountNotFound {
+				t.Errorf("status %d, envelope %+v", status, env)
+			}
+			if strings.Contains(r.stderr, "emulator: created") {
+				t.Error("seeded despite -seed=false")
+			}
+		}},
+		{"quiet", "", []string{"invoke", "-q", "import", eventsDir + "/direct-import.json"}, exitOK, func(t *testing.T, r result) {
+			if strings.Contains(r.stderr, `"message"`) {
+				t.Errorf("log lines despite -q:\n%s", r.stderr)
+			}
+		}},
+		{"flags after the arguments", "", []string{"invoke", "import", eventsDir + "/direct-import.json", "-q"}, exitOK, nil},
+		{"refused input is a FAIL envelope", `{"UserID":""}`, []string{"invoke", "import", "-"}, exitOK, func(t *testing.T, r result) {
+			if env := envelope(t, r.stdout); env.ActionStatus != "FAIL" || env.ErrorCode != chat.CodeInvalidParameter {
+				t.Errorf("envelope %+v", env)
+			}
+		}},
+		{"wrong function is a function error", "", []string{"invoke", "import", eventsDir + "/direct-delete.json"}, exitFailure, func(t *testing.T, r result) {
+			var fe struct{ ErrorMessage, ErrorType string }
+			if err := json.Unmarshal([]byte(r.stdout), &fe); err != nil || !strings.Contains(fe.ErrorMessage, "unrecognized event") || fe.ErrorType == "" {
+				t.Errorf("error document %s", r.stdout)
+			}
+			if !strings.Contains(r.stderr, "hint: this looks like an event for the delete function") {
+				t.Errorf("no hint:\n%s", r.stderr)
+			}
+		}},
+		{"unknown event is a function error", `"hello"`, []string{"invoke", "delete", "-"}, exitFailure, func(t *testing.T, r result) {
+			if !strings.Contains(r.stdout, `"errorMessage"`) || !strings.Contains(r.stderr, "DeleteFunction returned an error") {
+				t.Errorf("stdout %s\nstderr %s", r.stdout, r.stderr)
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := runCLI(t, runOpts{stdin: tt.stdin}, tt.args...)
+			r.want(t, tt.code)
+			if tt.check != nil {
+				tt.check(t, r)
+			}
+		})
+	}
+}
+
+func TestDeleteTargets(t *testing.T) {
+	tests := []struct {
+		event string
+		want  []string
+	}{
+		{`{"DeleteItem":[{"UserID":"a"},{"UserID":"b"}]}`, []string{"a", "b"}},
+		{`{"version":"2.0","rawPath":"/accounts/a%20b","requestContext":{}}`, []string{"a b"}},
+		{`{"version":"2.0","rawPath":"/prod/accounts/c","requestContext":{}}`, []string{"c"}},
+		{`{"httpMethod":"DELETE","path":"/accounts/d","requestContext":{}}`, []string{"d"}},
+		{`{"version":"2.0","rawPath":"/accounts/delete","body":"{\"DeleteItem\":[{\"UserID\":\"e\"}]}"}`, []string{"e"}},
+		{`{"version":"2.0","rawPath":"/accounts/delete","isBase64Encoded":true,"body":"eyJEZWxldGVJdGVtIjpbeyJVc2VySUQiOiJmIn1dfQ=="}`, []string{"f"}},
+		{`{"version":"2.0","rawPath":"/accounts/delete","body":"nope"}`, nil},
+		{`{"UserID":"g"}`, nil},
+		{`[]`, nil},
+	}
+	for _, tt := range tests {
+		if got := deleteTargets([]byte(tt.event)); !slices.Equal(got, tt.want) {
+			t.Errorf("deleteTargets(%s) = %q, want %q", tt.event, got, tt.want)
+		}
+	}
+}

@@ -1,0 +1,146 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/chatsync/chat-lambdas/pkg/chat"
+	"github.com/chatsync/chat-lambdas/pkg/local"
+)
+
+// defaultAddr is where `sam local start-api` listens too.
+const defaultAddr = "127.0.0.1:3000"
+
+// shutdownGrace is how long requests in flight may take after a signal.
+const shutdownGrace = 10 * time.Second
+
+func (c *cli) localUsage(w io.Writer) {
+	fs, _ := localFlags()
+	commandUsage(w, "chatsync local [flags]", `
+Local serves the functions' HTTP API, as `+"`sam local start-api`"+` does: each
+request becomes an API Gateway HTTP API payload 2.0 event (stage $default,
+an IAM caller `+local.DefaultCaller.ARN+`) for the
+function that owns its route, and the function's reply becomes the response:
+
+  POST   /accounts            ImportFunction (one account, or {"AccountList":[...]})
+  DELETE /accounts/{userId}   DeleteFunction
+  POST   /accounts/delete     DeleteFunction ({"DeleteItem":[...]})
+
+Other methods and paths under /accounts reach the function that owns the
+path, which answers 404, or 405 with Allow. Request bodies over 2 MiB are
+refused by the functions (400). Each request is logged as a JSON line on
+stderr, with the functions' own log lines. SIGINT or SIGTERM stops it
+gracefully.
+
+With no key configured it runs on the embedded Chat emulator, which starts
+empty (see -seed) and forgets everything at exit.`, fs)
+	io.WriteString(w, "\nRun 'chatsync help' for the backend flags.\n")
+}
+
+type localOptions struct {
+	backend backendFlags
+	addr    string
+	seed    string
+	quiet   bool
+}
+
+func localFlags() (*flag.FlagSet, *localOptions) {
+	fs := newFlagSet("local")
+	o := &localOptions{}
+	o.backend.register(fs)
+	fs.StringVar(&o.addr, "addr", defaultAddr, "`HOST:PORT` to listen on (port 0 picks a free one)")
+	fs.StringVar(&o.seed, "seed", "", "`IDS` (comma-separated) to create in the emulator at start")
+	fs.BoolVar(&o.quiet, "q", false, "do not log requests and the functions' log lines")
+	return fs, o
+}
+
+func (c *cli) local(ctx context.Context, args []string) error {
+	fs, o := localFlags()
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef("unexpected argument %q", pos[0])
+	}
+	host, _, err := net.SplitHostPort(o.addr)
+	if err != nil {
+		return usagef("-addr %q: want host:port, such as %s", o.addr, defaultAddr)
+	}
+	var seed []string
+	for id := range strings.SplitSeq(o.seed, ",") {
+		if id = strings.TrimSpace(id); id == "" {
+			continue
+		}
+		if err := chat.ValidateUserID(id); err != nil {
+			return usagef("-seed: %q: %v", id, err)
+		}
+		seed = append(seed, id)
+	}
+	remote, err := o.backend.remote(wasSet(fs), c.getenv)
+	if err != nil {
+		return err
+	}
+	if remote != nil && len(seed) > 0 {
+		return usagef("-seed is for the emulator only")
+	}
+	log := slog.New(slog.DiscardHandler)
+	if !o.quiet {
+		log = local.NewLogger(c.stderr, slog.LevelInfo)
+	}
+	stack, err := c.openStack(ctx, remote, log)
+	if err != nil {
+		return err
+	}
+	defer stack.Close()
+	if len(seed) > 0 {
+		stack.Emulator.Seed(seed...)
+	}
+
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return fmt.Errorf("%v (is another server on it? pick another address with -addr)", err)
+	}
+	base := "http://" + ln.Addr().String()
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		fmt.Fprintf(c.stderr, "warning: listening on %s, not loopback: anyone who can reach it can create and delete accounts\n", ln.Addr())
+	}
+	c.printBanner(stack, base, seed)
+	gw := &local.Gateway{Import: stack.Import, Delete: stack.Delete, Logger: log}
+	err = local.Serve(ctx, ln, gw, shutdownGrace)
+	fmt.Fprintln(c.stderr, "chatsync local: stopped")
+	return err
+}
+
+// printBanner says where the API is and how to call it.
+func (c *cli) printBanner(stack *local.Stack, base string, seed []string) {
+	w := c.stdout
+	fmt.Fprintf(w, "chatsync local: the HTTP API on %s\n", base)
+	fmt.Fprintf(w, "backend: %s\n", stack.Backend)
+	if stack.Real {
+		fmt.Fprintf(w, "warning: this is the REAL Chat service: requests create and delete real accounts\n")
+	}
+	if len(seed) > 0 {
+		fmt.Fprintf(w, "seeded: %s\n", strings.Join(seed, ", "))
+	}
+	fmt.Fprintf(w, `
+  POST   %[1]s/accounts            -> ImportFunction
+  DELETE %[1]s/accounts/{userId}   -> DeleteFunction
+  POST   %[1]s/accounts/delete     -> DeleteFunction
+
+Try:
+  curl -sS -X POST %[1]s/accounts -d '{"UserID":"alice","Nick":"Alice"}'
+  curl -sS -X POST %[1]s/accounts -d '{"AccountList":[{"UserID":"bob"},{"UserID":"carol"}]}'
+  curl -sS -X DELETE %[1]s/accounts/alice
+  curl -sS -X POST %[1]s/accounts/delete -d '{"DeleteItem":[{"UserID":"bob"},{"UserID":"carol"}]}'
+  curl -sS -i -X GET %[1]s/accounts
+
+Press Ctrl+C to stop.
+`, base)
+}
