@@ -160,7 +160,7 @@ func (r *request) replyError(e *httpError) ([]byte, error) {
 // refuse logs an API Gateway request refused before any Chat call and
 // replies with he.
 func refuse(ctx context.Context, log *slog.Logger, start time.Time, op string, r *request, out outcome, he *httpError) ([]byte, error) {
-	out.status = he.Status
+	out.status, out.warn = he.Status, true
 	if out.err == nil {
 		out.err = errors.New(he.Message)
 	}

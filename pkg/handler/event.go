@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 )
 
 // kind is the sort of Lambda event a payload is.
@@ -21,8 +22,14 @@ const (
 )
 
 // ErrUnknownEvent is the function error for a payload that is no event the
-// function accepts. It costs no Chat call.
-var ErrUnknownEvent = errors.New("unrecognized event: want a Cognito trigger, an API Gateway request, an SQS message batch or a Chat request body")
+// function accepts. It costs no Chat call. The error each handler returns
+// wraps it with what that function does accept.
+var ErrUnknownEvent = errors.New("unrecognized event")
+
+var (
+	errUnknownImportEvent = fmt.Errorf("%w: want a Cognito post-confirmation trigger, an API Gateway request, an SQS retry-queue batch, or an account_import or multiaccount_import body", ErrUnknownEvent)
+	errUnknownDeleteEvent = fmt.Errorf("%w: want an API Gateway request or an account_delete body", ErrUnknownEvent)
+)
 
 // probe holds the top-level fields that tell events apart.
 type probe struct {

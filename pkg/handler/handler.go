@@ -46,6 +46,7 @@ type outcome struct {
 	stats   chat.Stats
 	err     error
 	status  int
+	warn    bool // a refusal: logged as a warning, not an error
 	extra   []slog.Attr
 }
 
@@ -78,7 +79,7 @@ func logOutcome(ctx context.Context, log *slog.Logger, start time.Time, msg stri
 	if o.err != nil {
 		level = slog.LevelError
 		attrs = append(attrs, slog.Int("chatCode", chat.ErrorCode(o.err)), slog.String("class", chat.ErrorClass(o.err).String()), slog.String("error", o.err.Error()))
-		if chat.ErrorClass(o.err) == chat.ClassCaller {
+		if o.warn || chat.ErrorClass(o.err) == chat.ClassCaller {
 			level = slog.LevelWarn
 		}
 	}

@@ -82,7 +82,7 @@ func (h *ImportHandler) Invoke(ctx context.Context, payload []byte) ([]byte, err
 		return h.direct(ctx, start, payload)
 	default:
 		h.log.WarnContext(ctx, "unrecognized event", slog.Int("bytes", len(payload)))
-		return nil, ErrUnknownEvent
+		return nil, errUnknownImportEvent
 	}
 }
 

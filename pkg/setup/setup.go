@@ -5,14 +5,17 @@ package setup
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
+	"sync/atomic"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/chatsync/chat-lambdas/pkg/chat"
 	"github.com/chatsync/chat-lambdas/pkg/chatapi"
 	"github.com/chatsync/chat-lambdas/pkg/config"
 	"github.com/chatsync/chat-lambdas/pkg/secrets"
@@ -27,10 +30,21 @@ type Parts struct {
 	Chat    *chatapi.Client
 }
 
-// New loads the AWS configuration, starts fetching the admin secret in the
-// background (so the fetch overlaps the rest of the init) and builds the
-// Chat client on it.
+// New builds the parts so that a cold start waits for as little as
+// possible. The two slow things a first invocation needs, the connection to
+// Chat (DNS, TCP, TLS: two round trips to Chat's region) and the admin
+// secret (the AWS SDK's start, then a call to Secrets Manager), begin here
+// in the background and proceed side by side, with each other and with the
+// rest of the init: first the Chat client is made and warmed (see
+// chatapi.Client.Warm), then the AWS configuration is loaded and the secret
+// fetch started.
 func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Parts, error) {
+	creds := &lateCredentials{}
+	client, err := chatapi.New(chatapi.Config{Region: cfg.Region, BaseURL: cfg.BaseURL, Credentials: creds})
+	if err != nil {
+		return nil, err
+	}
+	client.Warm(ctx) // signs nothing: creds need no source yet
 	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("load AWS config: %w", err)
@@ -40,11 +54,31 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Parts, erro
 		return nil, err
 	}
 	src.Start(ctx)
-	client, err := chatapi.New(chatapi.Config{Region: cfg.Region, BaseURL: cfg.BaseURL, Credentials: src})
-	if err != nil {
-		return nil, err
-	}
+	creds.src.Store(src)
 	return &Parts{Config: cfg, Log: log, AWS: awsCfg, Secrets: src, Chat: client}, nil
+}
+
+// lateCredentials lets the Chat client be made, and start connecting,
+// before the secrets source exists; New sets the source before it returns,
+// so no request ever sees it unset.
+type lateCredentials struct {
+	src atomic.Pointer[secrets.Source]
+}
+
+var errNoSource = errors.New("setup: the secret source is not ready")
+
+func (l *lateCredentials) Credentials(ctx context.Context) (chat.Credentials, error) {
+	if s := l.src.Load(); s != nil {
+		return s.Credentials(ctx)
+	}
+	return chat.Credentials{}, errNoSource
+}
+
+func (l *lateCredentials) Refresh(ctx context.Context) (chat.Credentials, error) {
+	if s := l.src.Load(); s != nil {
+		return s.Refresh(ctx)
+	}
+	return chat.Credentials{}, errNoSource
 }
 
 // FromEnv is a function's init: it reads the configuration from the
