@@ -78,7 +78,10 @@ func logOutcome(ctx context.Context, log *slog.Logger, start time.Time, msg stri
 	}
 	if o.err != nil {
 		level = slog.LevelError
-		attrs = append(attrs, slog.Int("chatCode", chat.ErrorCode(o.err)), slog.String("class", chat.ErrorClass(o.err).String()), slog.String("error", o.err.Error()))
+		if code := chat.ErrorCode(o.err); code != 0 {
+			attrs = append(attrs, slog.Int("chatCode", code), slog.String("class", chat.ErrorClass(o.err).String()))
+		}
+		attrs = append(attrs, slog.String("error", o.err.Error()))
 		if o.warn || chat.ErrorClass(o.err) == chat.ClassCaller {
 			level = slog.LevelWarn
 		}
