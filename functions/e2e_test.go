@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/chatsync/chat-lambdas/pkg/chat"
 	"github.com/chatsync/chat-lambdas/pkg/chatemu"
 	"github.com/chatsync/chat-lambdas/pkg/lambdatest"
@@ -411,4 +413,83 @@ func TestLostImportLine(t *testing.T) {
 		t.Fatalf("no lost-import line with level, pool, username and request ID:\n%s", imp.Stdout)
 	}
 	assertNoSecrets(t, imp.Stdout.String()+string(r.Error))
+}
+
+// TestDeadLetterPaths covers both ways to the dead-letter queue, on moto's
+// SQS: a sign-up with no usable UserID is parked there at once by the
+// trigger, and a poison retry message gets there through the queue's
+// redrive policy after maxReceiveCount failed deliveries.
+func TestDeadLetterPaths(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("the bootstraps are Linux programs")
+	}
+	w := newWorld(t)
+	ctx := context.Background()
+	dlqArn, err := w.sqs.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(w.dlqURL), AttributeNames: []sqstypes.QueueAttributeName{"QueueArn"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const maxReceive = 3
+	if _, err := w.sqs.SetQueueAttributes(ctx, &sqs.SetQueueAttributesInput{QueueUrl: aws.String(w.retryURL), Attributes: map[string]string{
+		"RedrivePolicy":     `{"deadLetterTargetArn":"` + dlqArn.Attributes["QueueArn"] + `","maxReceiveCount":"` + fmt.Sprint(maxReceive) + `"}`,
+		"VisibilityTimeout": "0",
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	imp := start(t, build(t, "import"), w.env)
+
+	// No sub: no Chat call, parked with the reason, the event returned.
+	noSub := bytes.Replace(readEvent(t, "cognito-signup.json"), []byte(`"sub"`), []byte(`"not-sub"`), 1)
+	before := w.emu.TotalRequests()
+	if r := call(t, imp, noSub, 30*time.Second); r.Failed() || !bytes.Equal(r.Payload, noSub) {
+		t.Fatalf("reply %s, error %s", r.Payload, r.Error)
+	}
+	if w.emu.TotalRequests() != before {
+		t.Error("an unusable UserID cost a Chat call")
+	}
+	parked := receiveAll(t, w, w.dlqURL)
+	if len(parked) != 1 {
+		t.Fatalf("dead-letter queue holds %d messages, want 1", len(parked))
+	}
+	if p, err := chat.DecodePendingImport([]byte(*parked[0].Body)); err != nil || !strings.Contains(p.Reason, "no usable UserID") || p.UserPoolID != "us-east-1_EXAMPLE" {
+		t.Errorf("parked %+v, %v", p, err)
+	}
+
+	// A poison message: every delivery is a batch item failure until SQS
+	// moves it to the dead-letter queue.
+	if _, err := w.sqs.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(w.retryURL), MessageBody: aws.String(`{"version":99,"account":{"UserID":"x"}}`)}); err != nil {
+		t.Fatal(err)
+	}
+	deliveries := 0
+	for range 10 {
+		got, err := w.sqs.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(w.retryURL), MaxNumberOfMessages: 10, WaitTimeSeconds: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got.Messages) == 0 {
+			break
+		}
+		deliveries++
+		m := got.Messages[0]
+		ev, _ := json.Marshal(events.SQSEvent{Records: []events.SQSMessage{{MessageId: *m.MessageId, Body: *m.Body, EventSource: "aws:sqs"}}})
+		var resp events.SQSEventResponse
+		if json.Unmarshal(call(t, imp, ev, 10*time.Second).Payload, &resp); len(resp.BatchItemFailures) != 1 {
+			t.Fatalf("poison message was not reported as a failure: %+v", resp)
+		}
+	}
+	if deliveries != maxReceive {
+		t.Errorf("poison message delivered %d times, want %d", deliveries, maxReceive)
+	}
+	if dead := receiveAll(t, w, w.dlqURL); len(dead) != 1 || !strings.Contains(*dead[0].Body, `"version":99`) {
+		t.Errorf("dead-letter queue after redrive: %d messages", len(dead))
+	}
+}
+
+func receiveAll(t *testing.T, w *world, url string) []sqstypes.Message {
+	t.Helper()
+	got, err := w.sqs.ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{QueueUrl: aws.String(url), MaxNumberOfMessages: 10, WaitTimeSeconds: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got.Messages
 }
