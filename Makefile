@@ -40,9 +40,10 @@ test:
 	$(GO) test -race -skip '^TestSoak$$' ./...
 	$(GO) test -race -count=1 -run '^TestSoak$$' -v ./pkg/handler/
 
-## bench: run the benchmarks only.
+## bench: every Go benchmark, then the full measurements into BENCHMARKS.md (~2 min).
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+	$(GO) test -count=1 -timeout 30m -run '^TestReport$$' ./pkg/bench -args -report '$(CURDIR)/BENCHMARKS.md'
 
 ## demo / local: the chatsync developer command.
 demo:

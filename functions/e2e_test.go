@@ -353,9 +353,7 @@ func TestSignUpDuringOutage(t *testing.T) {
 	if json.Unmarshal(r.Payload, &resp); len(resp.BatchItemFailures) != 0 || !w.emu.Has(p.Account.UserID) {
 		t.Fatalf("once Chat is back: %s, imported %v", r.Payload, w.emu.Has(p.Account.UserID))
 	}
-	if !strings.Contains(imp.Stdout.String(), `"import queued"`) {
-		t.Errorf("no 'import queued' log line:\n%s", imp.Stdout)
-	}
+	waitForLog(t, imp, `"import queued"`)
 }
 
 // TestBadConfigFailsInit checks that a missing setting stops the process at
@@ -403,6 +401,7 @@ func TestLostImportLine(t *testing.T) {
 		t.Fatalf("reply %s: want a function error", r.Payload)
 	}
 	var lost map[string]any
+	waitForLog(t, imp, `"message":"lost import"`)
 	for _, line := range strings.Split(imp.Stdout.String(), "\n") {
 		var m map[string]any
 		if json.Unmarshal([]byte(line), &m) == nil && m["message"] == "lost import" {
@@ -492,4 +491,16 @@ func receiveAll(t *testing.T, w *world, url string) []sqstypes.Message {
 		t.Fatal(err)
 	}
 	return got.Messages
+}
+
+// waitForLog waits for a process's output to contain s: the function posts
+// its reply before its last log line has necessarily crossed the pipe.
+func waitForLog(t *testing.T, p *lambdatest.Process, s string) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if strings.Contains(p.Stdout.String(), s) {
+			return
+		}
+	}
+	t.Errorf("no %s in the output:\n%s", s, p.Stdout)
 }

@@ -177,8 +177,11 @@ func NewTransport(tlsConfig *tls.Config) *http.Transport {
 		MaxIdleConnsPerHost:   32,
 		IdleConnTimeout:       90 * time.Second,
 		TLSHandshakeTimeout:   3 * time.Second,
-		ResponseHeaderTimeout: 5 * time.Second,
 		ExpectContinueTimeout: time.Second,
+		// No ResponseHeaderTimeout: each attempt's context already ends
+		// after Config.AttemptTimeout, and the timer the transport would
+		// arm for every request cost several microseconds of each warm
+		// invocation (BENCHMARKS.md).
 	}
 }
 
