@@ -7,7 +7,6 @@ import (
 	"context"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/chatsync/chat-lambdas/pkg/handler"
 	"github.com/chatsync/chat-lambdas/pkg/retryqueue"
 	"github.com/chatsync/chat-lambdas/pkg/setup"
@@ -24,7 +23,7 @@ func main() {
 		Logger:  p.Log,
 	}
 	if cfg.RetryQueueURL != "" || cfg.DeadLetterQueueURL != "" {
-		sqsClient := sqs.NewFromConfig(p.AWS)
+		sqsClient := p.SQS()
 		if cfg.RetryQueueURL != "" {
 			hc.RetryQueue = retryqueue.New(sqsClient, cfg.RetryQueueURL, "retry queue")
 		}

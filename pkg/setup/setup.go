@@ -12,9 +12,7 @@ import (
 	"sync/atomic"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
-	"github.com/aws/aws-sdk-go-v2/aws"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/chatsync/chat-lambdas/pkg/chat"
 	"github.com/chatsync/chat-lambdas/pkg/chatapi"
 	"github.com/chatsync/chat-lambdas/pkg/config"
@@ -25,10 +23,14 @@ import (
 type Parts struct {
 	Config  config.Config
 	Log     *slog.Logger
-	AWS     aws.Config
 	Secrets *secrets.Source
 	Chat    *chatapi.Client
+
+	aws *awsEnv
 }
+
+// SQS returns an SQS client that follows the same AWS environment.
+func (p *Parts) SQS() *sqs.Client { return p.aws.sqs() }
 
 // New builds the parts so that a cold start waits for as little as
 // possible. The two slow things a first invocation needs, the connection to
@@ -36,26 +38,26 @@ type Parts struct {
 // secret (the AWS SDK's start, then a call to Secrets Manager), begin here
 // in the background and proceed side by side, with each other and with the
 // rest of the init: first the Chat client is made and warmed (see
-// chatapi.Client.Warm), then the AWS configuration is loaded and the secret
-// fetch started.
-func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Parts, error) {
+// chatapi.Client.Warm), then the AWS environment is read (see awsEnv) and the
+// secret fetch started.
+func New(ctx context.Context, cfg config.Config, getenv func(string) string, log *slog.Logger) (*Parts, error) {
 	creds := &lateCredentials{}
 	client, err := chatapi.New(chatapi.Config{Region: cfg.Region, BaseURL: cfg.BaseURL, Credentials: creds})
 	if err != nil {
 		return nil, err
 	}
 	client.Warm(ctx) // signs nothing: creds need no source yet
-	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
+	env, err := loadAWSEnv(getenv)
 	if err != nil {
-		return nil, fmt.Errorf("load AWS config: %w", err)
+		return nil, err
 	}
-	src, err := secrets.NewSource(secretsmanager.NewFromConfig(awsCfg), secrets.Config{SecretID: cfg.SecretID, TTL: cfg.SecretTTL, Logger: log})
+	src, err := secrets.NewSource(env.secretsManager(), secrets.Config{SecretID: cfg.SecretID, TTL: cfg.SecretTTL, Logger: log})
 	if err != nil {
 		return nil, err
 	}
 	src.Start(ctx)
 	creds.src.Store(src)
-	return &Parts{Config: cfg, Log: log, AWS: awsCfg, Secrets: src, Chat: client}, nil
+	return &Parts{Config: cfg, Log: log, Secrets: src, Chat: client, aws: env}, nil
 }
 
 // lateCredentials lets the Chat client be made, and start connecting,
@@ -92,7 +94,7 @@ func FromEnv(ctx context.Context) *Parts {
 	}
 	log := lambdacontext.NewLogger()
 	slog.SetDefault(log)
-	parts, err := New(ctx, cfg, log)
+	parts, err := New(ctx, cfg, os.Getenv, log)
 	if err != nil {
 		Fail(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/adler32"
 	"io"
 	"strconv"
 	"strings"
@@ -105,11 +106,34 @@ func generate(key []byte, sdkAppID uint64, identifier string, unix, expire int64
 		d.UserBuf = &s
 	}
 	raw, _ := json.Marshal(d) // cannot fail: strings and numbers only
-	var z bytes.Buffer
-	w, _ := zlib.NewWriterLevel(&z, zlib.BestSpeed)
-	w.Write(raw)
-	w.Close()
-	return escape(base64.StdEncoding.EncodeToString(z.Bytes()))
+	return escape(base64.StdEncoding.EncodeToString(zlibStored(raw)))
+}
+
+// zlibStored wraps b in a zlib stream (RFC 1950) of stored, uncompressed
+// DEFLATE blocks (RFC 1951 section 3.2.4): what zlib writes at level 0, and
+// what every zlib reader accepts. A UserSig is a few hundred bytes, so
+// compressing it saves little, while compress/zlib's writer allocates more
+// than a megabyte of state per call: this is a hundred times cheaper, which
+// matters on a cold start's first request.
+func zlibStored(b []byte) []byte {
+	const maxBlock = 65535
+	sum := adler32.Checksum(b)
+	out := make([]byte, 0, 2+len(b)+5*(len(b)/maxBlock+1)+4)
+	out = append(out, 0x78, 0x01) // CM 8 (deflate), 32K window; FLEVEL 0; FCHECK
+	for {
+		n := min(len(b), maxBlock)
+		final := byte(0)
+		if n == len(b) {
+			final = 1
+		}
+		out = append(out, final, byte(n), byte(n>>8), ^byte(n), ^byte(n>>8))
+		out = append(out, b[:n]...)
+		b = b[n:]
+		if final == 1 {
+			break
+		}
+	}
+	return append(out, byte(sum>>24), byte(sum>>16), byte(sum>>8), byte(sum))
 }
 
 var (

@@ -10,7 +10,11 @@ package main
 
 import (
 	"bytes"
+	"compress/zlib"
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -20,14 +24,13 @@ import (
 	"net/url"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-
-	"github.com/chatsync/chat-lambdas/pkg/usersig"
 )
 
 type secret struct {
@@ -82,7 +85,7 @@ func main() {
 }
 
 func handle(ctx context.Context, a account) (envelope, error) {
-	sig := usersig.Generate([]byte(key), appID, admin, time.Now(), 24*time.Hour)
+	sig := genUserSig(key, appID, admin, time.Now(), 24*60*60)
 	u := fmt.Sprintf("%s/v4/im_open_login_svc/account_import?sdkappid=%d&identifier=%s&usersig=%s&random=%d&contenttype=json",
 		baseURL, appID, url.QueryEscape(admin), sig, rand.Uint32())
 	body, err := json.Marshal(a)
@@ -108,4 +111,24 @@ func handle(ctx context.Context, a account) (envelope, error) {
 		return envelope{}, fmt.Errorf("account_import: decode reply: %w", err)
 	}
 	return env, nil
+}
+
+// genUserSig signs as Tencent's reference library (tls-sig-api-v2-golang)
+// does: HMAC-SHA256 over the content, the JSON document zlib-compressed at
+// the default level, base64 with the URL-safe substitutions.
+func genUserSig(key string, appID uint64, id string, now time.Time, expire int64) string {
+	t := now.Unix()
+	content := "TLS.identifier:" + id + "\n" + "TLS.sdkappid:" + strconv.FormatUint(appID, 10) + "\n" +
+		"TLS.time:" + strconv.FormatInt(t, 10) + "\n" + "TLS.expire:" + strconv.FormatInt(expire, 10) + "\n"
+	h := hmac.New(sha256.New, []byte(key))
+	h.Write([]byte(content))
+	doc, _ := json.Marshal(map[string]any{
+		"TLS.ver": "2.0", "TLS.identifier": id, "TLS.sdkappid": appID, "TLS.expire": expire, "TLS.time": t,
+		"TLS.sig": base64.StdEncoding.EncodeToString(h.Sum(nil)),
+	})
+	var b bytes.Buffer
+	w := zlib.NewWriter(&b)
+	w.Write(doc)
+	w.Close()
+	return strings.NewReplacer("+", "*", "/", "-", "=", "_").Replace(base64.StdEncoding.EncodeToString(b.Bytes()))
 }
