@@ -17,10 +17,11 @@ func main() {
 	cfg := p.Config
 	mapping := handler.Mapping{UserIDAttribute: cfg.UserIDAttribute, NickAttribute: cfg.NickAttribute, FaceURLAttribute: cfg.FaceURLAttribute}
 	hc := handler.ImportConfig{
-		Chat:    p.Chat,
-		Mapping: mapping,
-		Auth:    handler.Auth{Mode: cfg.AuthMode, AdminGroup: cfg.AdminGroup, Mapping: mapping},
-		Logger:  p.Log,
+		Chat:      p.Chat,
+		Mapping:   mapping,
+		Auth:      handler.Auth{Mode: cfg.AuthMode, AdminGroup: cfg.AdminGroup, Mapping: mapping},
+		Logger:    p.Log,
+		InitStart: setup.Started,
 	}
 	if cfg.RetryQueueURL != "" || cfg.DeadLetterQueueURL != "" {
 		sqsClient := p.SQS()

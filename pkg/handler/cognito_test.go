@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/chatsync/chat-lambdas/pkg/chat"
+	"github.com/chatsync/chat-lambdas/pkg/chatapi"
 	"github.com/chatsync/chat-lambdas/pkg/chatemu"
 	"github.com/chatsync/chat-lambdas/pkg/handler"
 )
@@ -238,5 +239,38 @@ func TestDeadlineWithoutBudget(t *testing.T) {
 	raw, err := e.imp.Invoke(ctx, []byte(`{"UserID":"slow"}`))
 	if env := decodeEnvelope(t, raw, err); env.ActionStatus != "OK" {
 		t.Errorf("envelope %+v", env)
+	}
+}
+
+func TestCognitoBudgetCountsTheColdStart(t *testing.T) {
+	// Cognito's 5 s (here 2 s) began before the process did: a first
+	// invocation 1.5 s after the init began has 0.5 s left, not 2 s.
+	emu := chatemu.StartTest(t, chatemu.Options{SDKAppID: 1400000000, Key: testKey})
+	emu.Inject(chatemu.Fault{Delay: 10 * time.Second, Times: 10})
+	client, err := chatapi.New(chatapi.Config{BaseURL: emu.URL, Credentials: chatapi.StaticCredentials(emu.Credentials())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := &memQueue{}
+	h := handler.NewImportHandler(handler.ImportConfig{
+		Chat: client, RetryQueue: q, Logger: discardLogger(),
+		CognitoBudget: 2 * time.Second, QueueMargin: 150 * time.Millisecond,
+		InitStart: time.Now().Add(-1500 * time.Millisecond),
+	})
+	for i, limit := range []time.Duration{time.Second, 3 * time.Second} {
+		ctx, cancel := invocation(time.Minute)
+		begin := time.Now()
+		_, err := h.Invoke(ctx, signUp("PostConfirmation_ConfirmSignUp", subAttrs))
+		took := time.Since(begin)
+		cancel()
+		if err != nil || q.len() != i+1 {
+			t.Fatalf("invocation %d: err %v, queued %d", i, err, q.len())
+		}
+		if took > limit {
+			t.Errorf("invocation %d took %v, want under %v", i, took, limit)
+		}
+		if i == 1 && took < time.Second {
+			t.Errorf("the second invocation took %v: its budget wrongly counted from the init too", took)
+		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"sync/atomic"
+	"time"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -18,6 +19,10 @@ import (
 	"github.com/chatsync/chat-lambdas/pkg/config"
 	"github.com/chatsync/chat-lambdas/pkg/secrets"
 )
+
+// Started is when this process began: package initialisation runs first
+// thing, before main.
+var Started = time.Now()
 
 // Parts are the shared pieces of a function process.
 type Parts struct {
