@@ -79,36 +79,24 @@ func (b deleteBody) ids() []string {
 func (h *DeleteHandler) run(ctx context.Context, ids []string) result {
 	r := result{out: outcome{command: chat.CmdDelete, userIDs: ids}}
 	if err := validateIDs(ids); err != nil {
-		r.env, r.err, r.fail, r.out.err = chat.ErrorEnvelope(err), err, true, err
-		return r
+		return r.refused(err)
 	}
 	res, err := h.cfg.Chat.DeleteAccounts(ctx, ids)
 	if err != nil {
-		r.env, r.err, r.fail, r.out.err = chat.ErrorEnvelope(err), err, true, err
-		return r
+		return r.refused(err)
 	}
-	r.env, r.out.stats = res.Envelope(), res.Stats
-	r.fail = r.env.ActionStatus == chat.StatusFail
-	r.err = res.Err()
-	if r.fail && r.err == nil {
+	return r.answered(res.Envelope(), res.Stats, res.Err(), len(res.Failed()), func() error {
 		// Chat answered, but refused every item: report the first item's code.
 		it := res.Items[0]
-		r.err = &chat.Error{Command: chat.CmdDelete, Code: it.ResultCode, Class: chat.Classify(it.ResultCode), Info: it.ResultInfo}
-	}
-	r.out.err = r.err
-	if failed := res.Failed(); len(failed) > 0 {
-		r.out.extra = append(r.out.extra, slog.Int("failed", len(failed)))
-	}
-	return r
+		return &chat.Error{Command: chat.CmdDelete, Code: it.ResultCode, Class: chat.Classify(it.ResultCode), Info: it.ResultInfo}
+	})
 }
 
 // direct handles a direct invocation with the account_delete body.
 func (h *DeleteHandler) direct(ctx context.Context, start time.Time, payload []byte) ([]byte, error) {
 	var b deleteBody
 	if err := json.Unmarshal(payload, &b); err != nil {
-		env := chat.Envelope{ActionStatus: chat.StatusFail, ErrorCode: chat.CodeBadAccountType, ErrorInfo: "invalid request body: " + err.Error()}
-		logOutcome(ctx, h.log, start, "delete refused", outcome{event: "direct", err: chat.Errorf(env.ErrorCode, "%s", env.ErrorInfo)})
-		return envelopeJSON(env)
+		return refuseBody(ctx, h.log, start, "delete", err)
 	}
 	ctx, cancel := withDeadline(ctx, start, 0, h.cfg.AnswerMargin)
 	defer cancel()

@@ -102,3 +102,34 @@ type result struct {
 	fail bool
 	out  outcome
 }
+
+// refused returns r failed with err, before or instead of any Chat reply.
+func (r result) refused(err error) result {
+	r.env, r.err, r.fail, r.out.err = chat.ErrorEnvelope(err), err, true, err
+	return r
+}
+
+// answered returns r for a batch that Chat answered: env is the merged
+// envelope, callErr the first failed call's error, failed the number of
+// accounts that failed. When every account failed without a call error,
+// orElse supplies the error that decides the reply's status.
+func (r result) answered(env chat.Envelope, stats chat.Stats, callErr error, failed int, orElse func() error) result {
+	r.env, r.out.stats, r.err = env, stats, callErr
+	r.fail = env.ActionStatus == chat.StatusFail
+	if r.fail && r.err == nil {
+		r.err = orElse()
+	}
+	r.out.err = r.err
+	if failed > 0 {
+		r.out.extra = append(r.out.extra, slog.Int("failed", failed))
+	}
+	return r
+}
+
+// refuseBody answers a direct invocation whose body does not decode: a FAIL
+// envelope with 60015, as Chat answers a mistyped field.
+func refuseBody(ctx context.Context, log *slog.Logger, start time.Time, op string, err error) ([]byte, error) {
+	e := chat.Errorf(chat.CodeBadAccountType, "invalid request body: %v", err)
+	logOutcome(ctx, log, start, op+" refused", outcome{event: "direct", err: e})
+	return envelopeJSON(chat.Envelope{ActionStatus: chat.StatusFail, ErrorCode: e.Code, ErrorInfo: e.Info})
+}

@@ -139,43 +139,28 @@ func decodeImport(body []byte) (importBody, error) {
 func (h *ImportHandler) run(ctx context.Context, b importBody) result {
 	if b.AccountList != nil {
 		list := *b.AccountList
-		ids := make([]string, len(list))
-		for i, a := range list {
-			ids[i] = a.UserID
-		}
-		r := result{out: outcome{command: chat.CmdMultiImport, userIDs: ids}}
+		r := result{out: outcome{command: chat.CmdMultiImport, userIDs: b.userIDs()}}
 		if err := validateBatch(list); err != nil {
-			r.env, r.err, r.fail, r.out.err = chat.ErrorEnvelope(err), err, true, err
-			return r
+			return r.refused(err)
 		}
 		res, err := h.cfg.Chat.ImportAccounts(ctx, list)
 		if err != nil {
-			r.env, r.err, r.fail, r.out.err = chat.ErrorEnvelope(err), err, true, err
-			return r
+			return r.refused(err)
 		}
-		r.env, r.out.stats = res.Envelope(), res.Stats
-		r.fail = r.env.ActionStatus == chat.StatusFail
-		r.err = res.Err()
-		if r.fail && r.err == nil {
-			r.err = &chat.Error{Command: chat.CmdMultiImport, Code: r.env.ErrorCode, Class: chat.ClassConfiguration, Info: r.env.ErrorInfo}
-		}
-		r.out.err = r.err
-		if len(res.FailAccounts) > 0 {
-			r.out.extra = append(r.out.extra, slog.Int("failed", len(res.FailAccounts)))
-		}
-		return r
+		env := res.Envelope()
+		return r.answered(env, res.Stats, res.Err(), len(res.FailAccounts), func() error {
+			return &chat.Error{Command: chat.CmdMultiImport, Code: env.ErrorCode, Class: chat.ClassConfiguration, Info: env.ErrorInfo}
+		})
 	}
 	a := b.account()
 	r := result{out: outcome{command: chat.CmdImport, userIDs: []string{a.UserID}}}
 	if err := a.Validate(); err != nil {
-		r.env, r.err, r.fail, r.out.err = chat.ErrorEnvelope(err), err, true, err
-		return r
+		return r.refused(err)
 	}
 	stats, err := h.cfg.Chat.ImportAccount(ctx, a)
-	r.out.stats, r.out.err = stats, err
+	r.out.stats = stats
 	if err != nil {
-		r.env, r.err, r.fail = chat.ErrorEnvelope(err), err, true
-		return r
+		return r.refused(err)
 	}
 	r.env = chat.Envelope{ActionStatus: chat.StatusOK}
 	return r
@@ -186,9 +171,7 @@ func (h *ImportHandler) run(ctx context.Context, b importBody) result {
 func (h *ImportHandler) direct(ctx context.Context, start time.Time, payload []byte) ([]byte, error) {
 	b, err := decodeImport(payload)
 	if err != nil {
-		env := chat.Envelope{ActionStatus: chat.StatusFail, ErrorCode: chat.CodeBadAccountType, ErrorInfo: "invalid request body: " + err.Error()}
-		logOutcome(ctx, h.log, start, "import refused", outcome{event: "direct", err: chat.Errorf(env.ErrorCode, "%s", env.ErrorInfo)})
-		return envelopeJSON(env)
+		return refuseBody(ctx, h.log, start, "import", err)
 	}
 	ctx, cancel := withDeadline(ctx, start, 0, h.cfg.AnswerMargin)
 	defer cancel()
