@@ -233,6 +233,3 @@ func scrub(s string, sq *signedQuery) string {
 	}
 	return s
 }
-
-// queryEscape escapes an admin identifier for the query string.
-func queryEscape(s string) string { return url.QueryEscape(s) }

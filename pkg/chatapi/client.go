@@ -10,6 +10,7 @@ import (
 	"crypto/tls"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -217,7 +218,7 @@ func (c *Client) signedQueryFor(ctx context.Context) (*signedQuery, error) {
 	s := &signedQuery{
 		creds:   creds,
 		sig:     sig,
-		query:   "?sdkappid=" + strconv.FormatUint(creds.SDKAppID, 10) + "&identifier=" + queryEscape(creds.Admin) + "&usersig=" + sig + "&contenttype=json&random=",
+		query:   "?sdkappid=" + strconv.FormatUint(creds.SDKAppID, 10) + "&identifier=" + url.QueryEscape(creds.Admin) + "&usersig=" + sig + "&contenttype=json&random=",
 		renewAt: now.Add(c.cfg.SigExpire / 2),
 	}
 	c.signed.Store(s)

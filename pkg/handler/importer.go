@@ -265,9 +265,9 @@ func (b importBody) userIDs() []string {
 	return []string{b.account().UserID}
 }
 
-// errImportQueued is never returned; errLost is the trigger's error when a
-// sign-up import could neither finish nor be queued. Its text reaches the
-// person signing up, so it says nothing of the cause.
+// errLost is the trigger's error when a sign-up import could neither finish
+// nor be queued. Its text reaches the person signing up, so it says nothing
+// of the cause.
 var errLost = errors.New("the chat account could not be created now; it has been logged for repair")
 
 // cognito handles the post-confirmation trigger. The reply is the input's

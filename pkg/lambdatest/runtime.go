@@ -5,7 +5,6 @@ package lambdatest
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -239,6 +238,3 @@ func (b *syncBuffer) String() string {
 	defer b.mu.Unlock()
 	return string(b.buf)
 }
-
-// ErrNoBootstrap is returned when a bootstrap has not been built.
-var ErrNoBootstrap = errors.New("bootstrap not built")
