@@ -33,7 +33,7 @@ FUZZTIME ?= 10s
 all: build
 
 ## test: go vet, every test with the race detector (this includes the
-## template checks in pkg/deploy: cfn-lint, sam validate --lint, sam build),
+## template checks in internal/deploy: cfn-lint, sam validate --lint, sam build),
 ## then the soak test verbosely so that its figures are printed.
 test:
 	$(GO) vet ./...
@@ -43,7 +43,7 @@ test:
 ## bench: every Go benchmark, then the full measurements into BENCHMARKS.md (~2 min).
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
-	$(GO) test -count=1 -timeout 30m -run '^TestReport$$' ./pkg/bench -args -report '$(CURDIR)/BENCHMARKS.md'
+	$(GO) test -count=1 -timeout 30m -run '^TestReport$$' ./internal/bench -args -report '$(CURDIR)/BENCHMARKS.md'
 
 ## demo / local: the chatsync developer command.
 demo:

@@ -23,10 +23,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/chatsync/chat-lambdas/internal/lambdatest"
+	"github.com/chatsync/chat-lambdas/internal/moto"
 	"github.com/chatsync/chat-lambdas/pkg/chat"
 	"github.com/chatsync/chat-lambdas/pkg/chatemu"
-	"github.com/chatsync/chat-lambdas/pkg/lambdatest"
-	"github.com/chatsync/chat-lambdas/pkg/moto"
 )
 
 const testKey = "5bd2850fff3ecb11d7c805251c51ee463a25727bddc2385f3fa8bfee1bb93b5e"

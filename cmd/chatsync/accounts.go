@@ -11,9 +11,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/chatsync/chat-lambdas/internal/local"
 	"github.com/chatsync/chat-lambdas/pkg/chat"
 	"github.com/chatsync/chat-lambdas/pkg/chatapi"
-	"github.com/chatsync/chat-lambdas/pkg/local"
 )
 
 // sliceSize is how many UserIDs accounts hands the client at once: four

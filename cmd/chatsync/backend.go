@@ -9,10 +9,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/chatsync/chat-lambdas/internal/local"
 	"github.com/chatsync/chat-lambdas/pkg/chat"
 	"github.com/chatsync/chat-lambdas/pkg/chatapi"
 	"github.com/chatsync/chat-lambdas/pkg/handler"
-	"github.com/chatsync/chat-lambdas/pkg/local"
 	"github.com/chatsync/chat-lambdas/pkg/secrets"
 )
 

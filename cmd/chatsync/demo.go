@@ -14,8 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/chatsync/chat-lambdas/internal/local"
 	"github.com/chatsync/chat-lambdas/pkg/chat"
-	"github.com/chatsync/chat-lambdas/pkg/local"
 )
 
 func (c *cli) demoUsage(w io.Writer) {

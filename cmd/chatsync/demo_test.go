@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chatsync/chat-lambdas/internal/local"
 	"github.com/chatsync/chat-lambdas/pkg/chat"
 	"github.com/chatsync/chat-lambdas/pkg/chatemu"
-	"github.com/chatsync/chat-lambdas/pkg/local"
 )
 
 func TestDemo(t *testing.T) {

@@ -15,7 +15,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/chatsync/chat-lambdas/pkg/local"
+	"github.com/chatsync/chat-lambdas/internal/local"
 )
 
 // maxPayload is Lambda's limit on a synchronous invocation's payload.

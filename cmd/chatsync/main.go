@@ -21,7 +21,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/chatsync/chat-lambdas/pkg/local"
+	"github.com/chatsync/chat-lambdas/internal/local"
 )
 
 func main() {

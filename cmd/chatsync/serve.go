@@ -10,8 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/chatsync/chat-lambdas/internal/local"
 	"github.com/chatsync/chat-lambdas/pkg/chat"
-	"github.com/chatsync/chat-lambdas/pkg/local"
 )
 
 // defaultAddr is where `sam local start-api` listens too.

@@ -8,8 +8,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/chatsync/chat-lambdas/pkg/handler"
-	"github.com/chatsync/chat-lambdas/pkg/retryqueue"
 	"github.com/chatsync/chat-lambdas/pkg/setup"
+	"github.com/chatsync/chat-lambdas/pkg/sqsqueue"
 )
 
 func main() {
@@ -26,10 +26,10 @@ func main() {
 	if cfg.RetryQueueURL != "" || cfg.DeadLetterQueueURL != "" {
 		sqsClient := p.SQS()
 		if cfg.RetryQueueURL != "" {
-			hc.RetryQueue = retryqueue.New(sqsClient, cfg.RetryQueueURL, "retry queue")
+			hc.RetryQueue = sqsqueue.New(sqsClient, cfg.RetryQueueURL, "retry queue")
 		}
 		if cfg.DeadLetterQueueURL != "" {
-			hc.DeadLetterQueue = retryqueue.New(sqsClient, cfg.DeadLetterQueueURL, "dead-letter queue")
+			hc.DeadLetterQueue = sqsqueue.New(sqsClient, cfg.DeadLetterQueueURL, "dead-letter queue")
 		}
 	}
 	lambda.Start(handler.NewImportHandler(hc))

@@ -21,7 +21,7 @@ import (
 const testKey = "5bd2850fff3ecb11d7c805251c51ee463a25727bddc2385f3fa8bfee1bb93b5e"
 
 // memQueue is an in-memory Queue. The SQS implementation is tested against
-// moto in package retryqueue and end to end.
+// moto in package sqsqueue and end to end.
 type memQueue struct {
 	mu   sync.Mutex
 	msgs []chat.PendingImport

@@ -13,10 +13,10 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/chatsync/chat-lambdas/internal/moto"
 	"github.com/chatsync/chat-lambdas/pkg/chatapi"
 	"github.com/chatsync/chat-lambdas/pkg/chatemu"
 	"github.com/chatsync/chat-lambdas/pkg/handler"
-	"github.com/chatsync/chat-lambdas/pkg/moto"
 	"github.com/chatsync/chat-lambdas/pkg/secrets"
 )
 

@@ -18,12 +18,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/chatsync/chat-lambdas/internal/moto"
 	"github.com/chatsync/chat-lambdas/pkg/chatapi"
 	"github.com/chatsync/chat-lambdas/pkg/chatemu"
 	"github.com/chatsync/chat-lambdas/pkg/handler"
-	"github.com/chatsync/chat-lambdas/pkg/moto"
-	"github.com/chatsync/chat-lambdas/pkg/retryqueue"
 	"github.com/chatsync/chat-lambdas/pkg/secrets"
+	"github.com/chatsync/chat-lambdas/pkg/sqsqueue"
 )
 
 // TestSoak signs up SOAK_SIGNUPS users (default 2,000) concurrently through
@@ -106,8 +106,8 @@ func TestSoak(t *testing.T) {
 	logs := &logBuffer{}
 	h := handler.NewImportHandler(handler.ImportConfig{
 		Chat: client, Logger: slog.New(slog.NewJSONHandler(logs, nil)),
-		RetryQueue:      retryqueue.New(sq, retryURL, "retry queue"),
-		DeadLetterQueue: retryqueue.New(sq, dlqURL, "dead-letter queue"),
+		RetryQueue:      sqsqueue.New(sq, retryURL, "retry queue"),
+		DeadLetterQueue: sqsqueue.New(sq, dlqURL, "dead-letter queue"),
 		CognitoBudget:   budget, QueueMargin: 300 * time.Millisecond,
 	})
 

@@ -12,9 +12,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
+	"github.com/chatsync/chat-lambdas/internal/moto"
 	"github.com/chatsync/chat-lambdas/pkg/chat"
 	chatconfig "github.com/chatsync/chat-lambdas/pkg/config"
-	"github.com/chatsync/chat-lambdas/pkg/moto"
 	"github.com/chatsync/chat-lambdas/pkg/secrets"
 )
 

@@ -22,7 +22,7 @@ import (
 // the config package (with the SSO, SSO OIDC, STS and sign-in clients it
 // pulls in) costs every cold start their package initialisation before the
 // secret fetch can even begin (BENCHMARKS.md). The operator tool, which
-// does need profiles and SSO, uses LoadDefaultConfig (see pkg/local).
+// does need profiles and SSO, uses LoadDefaultConfig (see internal/local).
 type awsEnv struct {
 	cfg       aws.Config
 	getenv    func(string) string

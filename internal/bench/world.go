@@ -17,8 +17,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/chatsync/chat-lambdas/internal/moto"
 	"github.com/chatsync/chat-lambdas/pkg/chatemu"
-	"github.com/chatsync/chat-lambdas/pkg/moto"
 )
 
 // The app the benchmarks use: the key of SPEC.md's known answers.

@@ -1,4 +1,4 @@
-package retryqueue_test
+package sqsqueue_test
 
 import (
 	"context"
@@ -8,9 +8,9 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/chatsync/chat-lambdas/internal/moto"
 	"github.com/chatsync/chat-lambdas/pkg/chat"
-	"github.com/chatsync/chat-lambdas/pkg/moto"
-	"github.com/chatsync/chat-lambdas/pkg/retryqueue"
+	"github.com/chatsync/chat-lambdas/pkg/sqsqueue"
 )
 
 func TestMain(m *testing.M) { moto.Main(m) }
@@ -23,7 +23,7 @@ func TestSendAgainstSQS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	q := retryqueue.New(client, *out.QueueUrl, "retry queue")
+	q := sqsqueue.New(client, *out.QueueUrl, "retry queue")
 	sent := chat.PendingImport{
 		Account:       chat.Account{UserID: "dave", Nick: "Dave"},
 		UserPoolID:    "us-east-1_EXAMPLE",
@@ -51,7 +51,7 @@ func TestSendAgainstSQS(t *testing.T) {
 		t.Errorf("userName attribute = %+v", a)
 	}
 
-	missing := retryqueue.New(client, srv.URL+"/123456789012/no-such-queue", "dead-letter queue")
+	missing := sqsqueue.New(client, srv.URL+"/123456789012/no-such-queue", "dead-letter queue")
 	err = missing.Send(ctx, sent)
 	if err == nil || !strings.HasPrefix(err.Error(), "send to dead-letter queue: ") {
 		t.Errorf("send to a missing queue: %v", err)

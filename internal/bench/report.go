@@ -204,7 +204,7 @@ func (r *Report) warmSection(p printer) {
 		return
 	}
 	p("## Warm path\n\n")
-	p("Go benchmarks (`BenchmarkWarm*` in `pkg/bench`), run %d times each, interleaved, at `-benchtime %s`; the figures are the medians. ", r.WarmRuns, r.WarmBenchtime)
+	p("Go benchmarks (`BenchmarkWarm*` in `internal/bench`), run %d times each, interleaved, at `-benchtime %s`; the figures are the medians. ", r.WarmRuns, r.WarmBenchtime)
 	p("Each op is one direct invocation through the handler as the function builds it (the Chat client with its retries, deadlines and limiter, a `secrets.Source` holding the key, the Lambda JSON logger writing to `io.Discard`) against the Chat emulator on loopback, plain HTTP with keep-alive. ")
 	p("**The client's rate limiter is raised** (to 2³¹ requests a second per command; it still runs), or Tencent's caps of 100 and 200 requests a second would be the measure. ")
 	p("The floor is the same Chat request made with a bare `http.Client` (`http.DefaultTransport`'s settings): the UserSig signed once, the same body posted, the reply decoded. ")
@@ -228,12 +228,12 @@ func (r *Report) coldSection(p printer) {
 	}
 	p("## Cold path\n\n")
 	p("The bootstraps are built for this machine with the Makefile's flags (`CGO_ENABLED=0 go build -tags lambda.norpc -trimpath -ldflags='-s -w'`). ")
-	p("Each is started afresh %d times, the bootstraps interleaved, and driven through the Lambda Runtime API (`pkg/lambdatest`): ", r.ColdRounds)
+	p("Each is started afresh %d times, the bootstraps interleaved, and driven through the Lambda Runtime API (`internal/lambdatest`): ", r.ColdRounds)
 	p("the clock starts just before the process is started; the invocation is already waiting, as it is for the request that causes a cold start; it stops when the reply is posted. ")
 	p("Then %d warm invocations follow in the same process. The secret comes from moto (Secrets Manager on loopback); the Chat call goes to the emulator on loopback (plain HTTP). ", r.ColdWarm)
 	p("The environment is the one Lambda gives a function (region, credentials, `TZ=:UTC`, and none of this machine's `AWS_CA_BUNDLE`, `SSL_CERT_*` or proxy settings); the import function has its retry and dead-letter queues, as deployed.\n\n")
-	p("- **hello**: the smallest aws-lambda-go function (`pkg/bench/testdata/hello`), echoing its payload.\n")
-	p("- **naive**: the import function as first written (`pkg/bench/testdata/naive`): configuration and `config.LoadDefaultConfig` at init, the secret fetched there once, synchronously; a new UserSig per call, `http.DefaultClient`, nothing overlapped.\n")
+	p("- **hello**: the smallest aws-lambda-go function (`internal/bench/testdata/hello`), echoing its payload.\n")
+	p("- **naive**: the import function as first written (`internal/bench/testdata/naive`): configuration and `config.LoadDefaultConfig` at init, the secret fetched there once, synchronously; a new UserSig per call, `http.DefaultClient`, nothing overlapped.\n")
 	p("- **import**, **delete**: this project's functions (`functions/import`, `functions/delete`), a direct invocation of one account.\n\n")
 	p("Secrets Manager alone (moto, a warm SDK client, median of 20 calls): %s.\n\n", ms(r.SecretFetch))
 	r.coldTable(p, r.Cold, "naive", 0)

@@ -7,8 +7,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/chatsync/chat-lambdas/internal/lambdatest"
 	"github.com/chatsync/chat-lambdas/pkg/chat"
-	"github.com/chatsync/chat-lambdas/pkg/lambdatest"
 )
 
 // ColdSample is one fresh process of a bootstrap driven through the Lambda

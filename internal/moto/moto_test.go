@@ -19,7 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
-	"github.com/chatsync/chat-lambdas/pkg/moto"
+	"github.com/chatsync/chat-lambdas/internal/moto"
 )
 
 func TestMain(m *testing.M) { moto.Main(m) }

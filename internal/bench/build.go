@@ -15,8 +15,8 @@ import (
 var Bootstraps = map[string]string{
 	"import": "./functions/import",
 	"delete": "./functions/delete",
-	"hello":  "./pkg/bench/testdata/hello",
-	"naive":  "./pkg/bench/testdata/naive",
+	"hello":  "./internal/bench/testdata/hello",
+	"naive":  "./internal/bench/testdata/naive",
 }
 
 // BuildFlags are the Makefile's flags for a Lambda bootstrap.

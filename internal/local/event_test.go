@@ -12,7 +12,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/chatsync/chat-lambdas/pkg/local"
+	"github.com/chatsync/chat-lambdas/internal/local"
 )
 
 type eventView = events.APIGatewayV2HTTPRequest

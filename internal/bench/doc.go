@@ -1,7 +1,7 @@
 // Package bench measures the two functions against the goals of the
 // benchmark issue and writes BENCHMARKS.md. `make bench` runs it:
 //
-//	go test -count=1 -timeout 30m -run '^TestReport$' ./pkg/bench -args -report "$PWD/BENCHMARKS.md"
+//	go test -count=1 -timeout 30m -run '^TestReport$' ./internal/bench -args -report "$PWD/BENCHMARKS.md"
 //
 // What it measures, and with what:
 //
@@ -12,7 +12,7 @@
 //     pair (BenchmarkHandlerOwn*) measures the handlers alone, Chat faked.
 //   - Cold path: the bootstraps built as the Makefile builds them (Build),
 //     started afresh again and again and driven through the Lambda Runtime
-//     API (RunCold, RunColdSet, on pkg/lambdatest), the secret from moto
+//     API (RunCold, RunColdSet, on internal/lambdatest), the secret from moto
 //     (StartAWS) and one Chat call, beside a hello-world aws-lambda-go
 //     function (testdata/hello) and a naive import function
 //     (testdata/naive).

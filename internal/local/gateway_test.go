@@ -13,9 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chatsync/chat-lambdas/internal/local"
 	"github.com/chatsync/chat-lambdas/pkg/chat"
 	"github.com/chatsync/chat-lambdas/pkg/handler"
-	"github.com/chatsync/chat-lambdas/pkg/local"
 )
 
 // newStack starts an emulator stack for one test.

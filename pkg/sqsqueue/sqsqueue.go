@@ -1,7 +1,7 @@
-// Package retryqueue sends pending sign-up imports to Amazon SQS: the retry
+// Package sqsqueue sends pending sign-up imports to Amazon SQS: the retry
 // queue the import function drains, and the dead-letter queue an operator
 // watches.
-package retryqueue
+package sqsqueue
 
 import (
 	"context"

@@ -12,9 +12,9 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
+	"github.com/chatsync/chat-lambdas/internal/local"
 	"github.com/chatsync/chat-lambdas/pkg/chat"
 	"github.com/chatsync/chat-lambdas/pkg/chatemu"
-	"github.com/chatsync/chat-lambdas/pkg/local"
 	"github.com/chatsync/chat-lambdas/pkg/secrets"
 )
 

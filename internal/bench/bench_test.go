@@ -17,10 +17,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
-	"github.com/chatsync/chat-lambdas/pkg/bench"
+	"github.com/chatsync/chat-lambdas/internal/bench"
+	"github.com/chatsync/chat-lambdas/internal/moto"
 	"github.com/chatsync/chat-lambdas/pkg/chat"
 	"github.com/chatsync/chat-lambdas/pkg/chatemu"
-	"github.com/chatsync/chat-lambdas/pkg/moto"
 )
 
 var reportPath = flag.String("report", "", "run every measurement in full and write the report (BENCHMARKS.md) to this file")
@@ -108,7 +108,7 @@ var scaledPlan = plan{
 // TestReport runs every measurement in full and writes BENCHMARKS.md. It
 // runs only when asked: `make bench`, that is
 //
-//	go test -count=1 -timeout 30m -run '^TestReport$' ./pkg/bench -args -report "$PWD/BENCHMARKS.md"
+//	go test -count=1 -timeout 30m -run '^TestReport$' ./internal/bench -args -report "$PWD/BENCHMARKS.md"
 //
 // (BENCH_REPORT=file works as well as -report).
 func TestReport(t *testing.T) {
