@@ -3,16 +3,16 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"flag"
 	"log/slog"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/chatsync/chat-lambdas/internal/local"
 	"github.com/chatsync/chat-lambdas/pkg/chat"
 	"github.com/chatsync/chat-lambdas/pkg/chatapi"
-	"github.com/chatsync/chat-lambdas/pkg/handler"
+	"github.com/chatsync/chat-lambdas/pkg/config"
 	"github.com/chatsync/chat-lambdas/pkg/secrets"
 )
 
@@ -63,7 +63,7 @@ func (b *backendFlags) remote(set map[string]bool, getenv func(string) string) (
 	case set["admin"] && !withKey:
 		return nil, usagef("-admin goes with -sdkappid (a secret names its own admin)")
 	case !withKey && !set["secret-id"]:
-		secretID = strings.TrimSpace(getenv("CHAT_SECRET_ID"))
+		secretID = strings.TrimSpace(getenv(config.EnvSecretID))
 	}
 	if !withKey && secretID == "" {
 		if set["region"] || set["base-url"] {
@@ -76,10 +76,10 @@ func (b *backendFlags) remote(set map[string]bool, getenv func(string) string) (
 	if err := b.endpoint(r, getenv); err != nil {
 		return nil, err
 	}
-	if ttl := strings.TrimSpace(getenv("CHAT_SECRET_TTL")); ttl != "" && secretID != "" {
-		d, err := time.ParseDuration(ttl)
-		if err != nil || d <= 0 {
-			return nil, usagef("CHAT_SECRET_TTL %q: want a positive Go duration such as 5m", ttl)
+	if secretID != "" {
+		d, err := config.SecretTTL(getenv(config.EnvSecretTTL))
+		if err != nil {
+			return nil, usagef("%v", err)
 		}
 		r.SecretTTL = d
 	}
@@ -96,25 +96,17 @@ func (b *backendFlags) remote(set map[string]bool, getenv func(string) string) (
 // endpoint sets the region or base URL from the flags, else the
 // environment.
 func (b *backendFlags) endpoint(r *local.Remote, getenv func(string) string) error {
-	base, region := strings.TrimSpace(b.baseURL), strings.TrimSpace(b.region)
-	if base == "" && region == "" {
-		base, region = strings.TrimSpace(getenv("CHAT_BASE_URL")), strings.TrimSpace(getenv("CHAT_REGION"))
+	base, region := b.baseURL, b.region
+	if strings.TrimSpace(base) == "" && strings.TrimSpace(region) == "" {
+		base, region = getenv(config.EnvBaseURL), getenv(config.EnvRegion)
 	}
-	names := strings.Join(chatapi.RegionNames(), ", ")
+	var err error
+	r.Region, r.BaseURL, err = config.Endpoint(region, base)
 	switch {
-	case base != "":
-		u, err := chatapi.ParseBaseURL(base)
-		if err != nil {
-			return usagef("%v", err)
-		}
-		r.BaseURL = u
-	case region == "":
-		return usagef("no Chat region: give -region NAME (or env CHAT_REGION), one of %s, or -base-url URL", names)
-	default:
-		if _, ok := chatapi.Regions[strings.ToLower(region)]; !ok {
-			return usagef("unknown Chat region %q: want one of %s", region, names)
-		}
-		r.Region = strings.ToLower(region)
+	case errors.Is(err, config.ErrNoEndpoint):
+		return usagef("no Chat region: give -region NAME (or env %s), one of %s, or -base-url URL", config.EnvRegion, strings.Join(chatapi.RegionNames(), ", "))
+	case err != nil:
+		return usagef("%v", err)
 	}
 	return nil
 }
@@ -150,7 +142,7 @@ func (b *backendFlags) credentials(set map[string]bool, getenv func(string) stri
 			return creds, usagef("key file %s is empty", b.keyFile)
 		}
 	default:
-		key = strings.TrimSpace(getenv("CHAT_SECRET_KEY"))
+		key = strings.TrimSpace(getenv(config.EnvSecretKey))
 		if key == "" {
 			return creds, usagef("-sdkappid needs the key: -key-file FILE or env CHAT_SECRET_KEY (never a flag value)")
 		}
@@ -171,11 +163,7 @@ func (b *backendFlags) credentials(set map[string]bool, getenv func(string) stri
 // openStack builds the stack the flags choose. A nil remote means the
 // emulator.
 func (c *cli) openStack(ctx context.Context, r *local.Remote, log *slog.Logger) (*local.Stack, error) {
-	opts := local.Options{Logger: log, Mapping: handler.Mapping{
-		UserIDAttribute:  strings.TrimSpace(c.getenv("USER_ID_ATTRIBUTE")),
-		NickAttribute:    strings.TrimSpace(c.getenv("NICK_ATTRIBUTE")),
-		FaceURLAttribute: strings.TrimSpace(c.getenv("FACE_URL_ATTRIBUTE")),
-	}}
+	opts := local.Options{Logger: log, Mapping: config.LoadMapping(c.getenv)}
 	var (
 		s   *local.Stack
 		err error

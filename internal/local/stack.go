@@ -18,8 +18,10 @@ import (
 	"github.com/chatsync/chat-lambdas/pkg/chat"
 	"github.com/chatsync/chat-lambdas/pkg/chatapi"
 	"github.com/chatsync/chat-lambdas/pkg/chatemu"
+	"github.com/chatsync/chat-lambdas/pkg/config"
 	"github.com/chatsync/chat-lambdas/pkg/handler"
 	"github.com/chatsync/chat-lambdas/pkg/secrets"
+	"github.com/chatsync/chat-lambdas/pkg/setup"
 )
 
 // The app an emulator stack serves.
@@ -39,7 +41,7 @@ type Options struct {
 	// Mapping maps Cognito attributes to accounts, as USER_ID_ATTRIBUTE,
 	// NICK_ATTRIBUTE and FACE_URL_ATTRIBUTE do; the zero value takes the
 	// functions' defaults.
-	Mapping handler.Mapping
+	Mapping chat.Mapping
 }
 
 // A Stack is what a deployed function process holds: a credentials source,
@@ -198,11 +200,18 @@ func secretSource(ctx context.Context, r Remote, log *slog.Logger) (*secrets.Sou
 	return src, cfg.Region, nil
 }
 
-// handlers builds the two handlers as the functions' mains do.
-func (s *Stack) handlers(log *slog.Logger, m handler.Mapping) {
-	auth := handler.Auth{Mode: handler.AuthIAM, Mapping: m}
-	s.Import = handler.NewImportHandler(handler.ImportConfig{Chat: s.Client, Mapping: m, Auth: auth, Logger: log})
-	s.Delete = handler.NewDeleteHandler(handler.DeleteConfig{Chat: s.Client, Auth: auth, Logger: log})
+// handlers builds the two handlers through the same wiring as the
+// functions' mains, with IAM auth mode and no queues.
+func (s *Stack) handlers(log *slog.Logger, m chat.Mapping) {
+	m = m.WithDefaults()
+	p := &setup.Parts{Log: log, Chat: s.Client, Secrets: s.Secrets, Config: config.Config{
+		AuthMode:         handler.AuthIAM,
+		AdminGroup:       handler.DefaultAdminGroup,
+		UserIDAttribute:  m.UserIDAttribute,
+		NickAttribute:    m.NickAttribute,
+		FaceURLAttribute: m.FaceURLAttribute,
+	}}
+	s.Import, s.Delete = p.ImportHandler(), p.DeleteHandler()
 }
 
 // Function returns the handler of the function named "import" or "delete"

@@ -49,14 +49,23 @@ func baseURLs(region, base string) ([]string, error) {
 		}
 		return []string{u}, nil
 	}
-	r, ok := Regions[strings.ToLower(strings.TrimSpace(region))]
-	if !ok {
-		if region == "" {
-			return nil, fmt.Errorf("no Chat region or base URL: set CHAT_REGION (one of %s) or CHAT_BASE_URL", strings.Join(RegionNames(), ", "))
-		}
-		return nil, fmt.Errorf("unknown Chat region %q: want one of %s", region, strings.Join(RegionNames(), ", "))
+	if strings.TrimSpace(region) == "" {
+		return nil, fmt.Errorf("no Chat region or base URL: set CHAT_REGION (one of %s) or CHAT_BASE_URL", strings.Join(RegionNames(), ", "))
+	}
+	r, err := LookupRegion(region)
+	if err != nil {
+		return nil, err
 	}
 	return []string{"https://" + r.Primary, "https://" + r.Backup}, nil
+}
+
+// LookupRegion returns the region of a name, in any case.
+func LookupRegion(name string) (Region, error) {
+	r, ok := Regions[strings.ToLower(strings.TrimSpace(name))]
+	if !ok {
+		return Region{}, fmt.Errorf("unknown Chat region %q: want one of %s", name, strings.Join(RegionNames(), ", "))
+	}
+	return r, nil
 }
 
 // ParseBaseURL checks a CHAT_BASE_URL and returns it without a trailing

@@ -1,6 +1,7 @@
-// Package config reads the functions' settings from the environment
-// (SPEC.md section 2) and checks them, so a bad setting fails the init with
-// one clear line rather than the first invocation.
+// Package config is the one home of the settings: it reads each environment
+// variable, gives it its default and checks it, for the functions and for
+// chatsync alike, so a bad setting fails the init with one clear line rather
+// than the first invocation.
 package config
 
 import (
@@ -10,78 +11,85 @@ import (
 	"strings"
 	"time"
 
+	"github.com/chatsync/chat-lambdas/pkg/chat"
 	"github.com/chatsync/chat-lambdas/pkg/chatapi"
+	"github.com/chatsync/chat-lambdas/pkg/handler"
+	"github.com/chatsync/chat-lambdas/pkg/secrets"
 )
 
-// Config holds the settings of both functions; the import-only ones are
-// empty for the delete function.
+// The environment variables.
+const (
+	EnvSecretID           = "CHAT_SECRET_ID"
+	EnvRegion             = "CHAT_REGION"
+	EnvBaseURL            = "CHAT_BASE_URL"
+	EnvSecretTTL          = "CHAT_SECRET_TTL"
+	EnvSecretKey          = "CHAT_SECRET_KEY" // chatsync only: a key given without Secrets Manager
+	EnvAuthMode           = "HTTP_AUTH_MODE"
+	EnvAdminGroup         = "ADMIN_GROUP"
+	EnvUserIDAttribute    = "USER_ID_ATTRIBUTE"
+	EnvNickAttribute      = "NICK_ATTRIBUTE"
+	EnvFaceURLAttribute   = "FACE_URL_ATTRIBUTE"
+	EnvRetryQueueURL      = "RETRY_QUEUE_URL"
+	EnvDeadLetterQueueURL = "DEAD_LETTER_QUEUE_URL"
+)
+
+// Config holds the settings of the functions; settings a function does not
+// use are simply empty there.
 type Config struct {
 	SecretID   string        // CHAT_SECRET_ID
 	Region     string        // CHAT_REGION
 	BaseURL    string        // CHAT_BASE_URL, overrides Region
-	SecretTTL  time.Duration // CHAT_SECRET_TTL, default 5m
+	SecretTTL  time.Duration // CHAT_SECRET_TTL, default secrets.DefaultTTL
 	AuthMode   string        // HTTP_AUTH_MODE: "iam" (default) or "jwt"
-	AdminGroup string        // ADMIN_GROUP, default "chat-admins"
+	AdminGroup string        // ADMIN_GROUP, default handler.DefaultAdminGroup
 
-	UserIDAttribute    string // USER_ID_ATTRIBUTE, default "sub"
-	NickAttribute      string // NICK_ATTRIBUTE, default "nickname"
-	FaceURLAttribute   string // FACE_URL_ATTRIBUTE, default "picture"
+	UserIDAttribute    string // USER_ID_ATTRIBUTE, default chat.DefaultUserIDAttribute
+	NickAttribute      string // NICK_ATTRIBUTE, default chat.DefaultNickAttribute
+	FaceURLAttribute   string // FACE_URL_ATTRIBUTE, default chat.DefaultFaceURLAttribute
 	RetryQueueURL      string // RETRY_QUEUE_URL
 	DeadLetterQueueURL string // DEAD_LETTER_QUEUE_URL
+}
+
+// Mapping returns the attribute mapping the settings name.
+func (c Config) Mapping() chat.Mapping {
+	return chat.Mapping{UserIDAttribute: c.UserIDAttribute, NickAttribute: c.NickAttribute, FaceURLAttribute: c.FaceURLAttribute}
+}
+
+// Auth returns the HTTP authorization the settings name.
+func (c Config) Auth() handler.Auth {
+	return handler.Auth{Mode: c.AuthMode, AdminGroup: c.AdminGroup, Mapping: c.Mapping()}
 }
 
 // Load reads the configuration through getenv (os.Getenv in a function).
 // The error names every bad setting on one line.
 func Load(getenv func(string) string) (Config, error) {
-	get := func(k, def string) string {
-		if v := strings.TrimSpace(getenv(k)); v != "" {
-			return v
-		}
-		return def
-	}
+	get := lookup(getenv)
+	m := LoadMapping(getenv)
 	c := Config{
-		SecretID:           get("CHAT_SECRET_ID", ""),
-		Region:             get("CHAT_REGION", ""),
-		BaseURL:            get("CHAT_BASE_URL", ""),
-		AuthMode:           strings.ToLower(get("HTTP_AUTH_MODE", "iam")),
-		AdminGroup:         get("ADMIN_GROUP", "chat-admins"),
-		UserIDAttribute:    get("USER_ID_ATTRIBUTE", "sub"),
-		NickAttribute:      get("NICK_ATTRIBUTE", "nickname"),
-		FaceURLAttribute:   get("FACE_URL_ATTRIBUTE", "picture"),
-		RetryQueueURL:      get("RETRY_QUEUE_URL", ""),
-		DeadLetterQueueURL: get("DEAD_LETTER_QUEUE_URL", ""),
+		SecretID:           get(EnvSecretID, ""),
+		AuthMode:           strings.ToLower(get(EnvAuthMode, handler.AuthIAM)),
+		AdminGroup:         get(EnvAdminGroup, handler.DefaultAdminGroup),
+		UserIDAttribute:    m.UserIDAttribute,
+		NickAttribute:      m.NickAttribute,
+		FaceURLAttribute:   m.FaceURLAttribute,
+		RetryQueueURL:      get(EnvRetryQueueURL, ""),
+		DeadLetterQueueURL: get(EnvDeadLetterQueueURL, ""),
 	}
 	var errs []string
 	if c.SecretID == "" {
-		errs = append(errs, "CHAT_SECRET_ID is required")
+		errs = append(errs, EnvSecretID+" is required")
 	}
-	if c.BaseURL != "" {
-		u, err := chatapi.ParseBaseURL(c.BaseURL)
-		if err != nil {
-			errs = append(errs, "CHAT_BASE_URL: "+err.Error())
-		}
-		c.BaseURL = u
-	} else if _, ok := chatapi.Regions[strings.ToLower(c.Region)]; !ok {
-		if c.Region == "" {
-			errs = append(errs, "CHAT_REGION or CHAT_BASE_URL is required")
-		} else {
-			errs = append(errs, fmt.Sprintf("CHAT_REGION %q: want one of %s", c.Region, strings.Join(chatapi.RegionNames(), ", ")))
-		}
+	var err error
+	if c.Region, c.BaseURL, err = Endpoint(get(EnvRegion, ""), get(EnvBaseURL, "")); err != nil {
+		errs = append(errs, err.Error())
 	}
-	c.Region = strings.ToLower(c.Region)
-	ttl := get("CHAT_SECRET_TTL", "5m")
-	d, err := time.ParseDuration(ttl)
-	switch {
-	case err != nil:
-		errs = append(errs, fmt.Sprintf("CHAT_SECRET_TTL %q: want a Go duration such as 5m", ttl))
-	case d <= 0:
-		errs = append(errs, fmt.Sprintf("CHAT_SECRET_TTL %q: must be positive", ttl))
+	if c.SecretTTL, err = SecretTTL(get(EnvSecretTTL, "")); err != nil {
+		errs = append(errs, err.Error())
 	}
-	c.SecretTTL = d
-	if c.AuthMode != "iam" && c.AuthMode != "jwt" {
-		errs = append(errs, fmt.Sprintf("HTTP_AUTH_MODE %q: want iam or jwt", c.AuthMode))
+	if err := c.Auth().Validate(); err != nil {
+		errs = append(errs, err.Error())
 	}
-	for k, v := range map[string]string{"RETRY_QUEUE_URL": c.RetryQueueURL, "DEAD_LETTER_QUEUE_URL": c.DeadLetterQueueURL} {
+	for k, v := range map[string]string{EnvRetryQueueURL: c.RetryQueueURL, EnvDeadLetterQueueURL: c.DeadLetterQueueURL} {
 		if v != "" && !strings.HasPrefix(v, "https://") && !strings.HasPrefix(v, "http://") {
 			errs = append(errs, fmt.Sprintf("%s %q: want a queue URL", k, v))
 		}
@@ -91,4 +99,68 @@ func Load(getenv func(string) string) (Config, error) {
 		return c, errors.New("config: " + strings.Join(errs, "; "))
 	}
 	return c, nil
+}
+
+// lookup returns a reader of trimmed settings with a default.
+func lookup(getenv func(string) string) func(k, def string) string {
+	return func(k, def string) string {
+		if v := strings.TrimSpace(getenv(k)); v != "" {
+			return v
+		}
+		return def
+	}
+}
+
+// LoadMapping reads USER_ID_ATTRIBUTE, NICK_ATTRIBUTE and FACE_URL_ATTRIBUTE,
+// with their defaults.
+func LoadMapping(getenv func(string) string) chat.Mapping {
+	get := lookup(getenv)
+	return chat.Mapping{
+		UserIDAttribute:  get(EnvUserIDAttribute, ""),
+		NickAttribute:    get(EnvNickAttribute, ""),
+		FaceURLAttribute: get(EnvFaceURLAttribute, ""),
+	}.WithDefaults()
+}
+
+// ErrNoEndpoint is Endpoint's error when neither a region nor a base URL is
+// given.
+var ErrNoEndpoint = errors.New(EnvRegion + " or " + EnvBaseURL + " is required")
+
+// Endpoint checks a Chat region and base URL (CHAT_REGION, CHAT_BASE_URL)
+// and returns them normalised. A base URL overrides the region; the region
+// is then not checked.
+func Endpoint(region, baseURL string) (string, string, error) {
+	region, baseURL = strings.TrimSpace(region), strings.TrimSpace(baseURL)
+	if baseURL != "" {
+		u, err := chatapi.ParseBaseURL(baseURL)
+		if err != nil {
+			return "", "", fmt.Errorf("%s: %w", EnvBaseURL, err)
+		}
+		return strings.ToLower(region), u, nil
+	}
+	if region == "" {
+		return "", "", ErrNoEndpoint
+	}
+	r, err := chatapi.LookupRegion(region)
+	if err != nil {
+		return "", "", fmt.Errorf("%s %q: %w", EnvRegion, region, err)
+	}
+	return r.Name, "", nil
+}
+
+// SecretTTL parses CHAT_SECRET_TTL: a positive Go duration; empty means
+// secrets.DefaultTTL.
+func SecretTTL(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return secrets.DefaultTTL, nil
+	}
+	d, err := time.ParseDuration(s)
+	switch {
+	case err != nil:
+		return 0, fmt.Errorf("%s %q: want a Go duration such as 5m", EnvSecretTTL, s)
+	case d <= 0:
+		return 0, fmt.Errorf("%s %q: must be positive", EnvSecretTTL, s)
+	}
+	return d, nil
 }

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+
+	"github.com/chatsync/chat-lambdas/pkg/chat"
 )
 
 // Values of HTTP_AUTH_MODE.
@@ -14,11 +16,15 @@ const (
 	AuthJWT = "jwt" // a Cognito JWT authorizer; callers act on themselves unless admins
 )
 
+// DefaultAdminGroup is the admin group when Auth.AdminGroup is empty (the
+// default of ADMIN_GROUP).
+const DefaultAdminGroup = "chat-admins"
+
 // Auth decides who may act on which UserIDs through API Gateway.
 type Auth struct {
 	Mode       string  // AuthIAM (default) or AuthJWT
-	AdminGroup string  // jwt mode: the Cognito group whose members may act on anyone; default "chat-admins"
-	Mapping    Mapping // jwt mode: maps token claims to the caller's UserID, as the Cognito trigger does
+	AdminGroup string  // jwt mode: the Cognito group whose members may act on anyone; default DefaultAdminGroup
+	Mapping    chat.Mapping // jwt mode: maps token claims to the caller's UserID, as the Cognito trigger does
 }
 
 // Validate reports whether the mode is known.
@@ -47,13 +53,13 @@ func (a Auth) caller(r *request) (*caller, *httpError) {
 	if len(r.claims) == 0 {
 		return nil, forbidden("no JWT claims on the request: the route must use the Cognito JWT authorizer")
 	}
-	m := a.Mapping.withDefaults()
+	m := a.Mapping.WithDefaults()
 	lookup := func(k string) (string, bool) { v, ok := r.claims[k]; return v, ok }
 	userName := r.claims["cognito:username"] // ID tokens
 	if userName == "" {
 		userName = r.claims["username"] // access tokens
 	}
-	id, err := m.userID(lookup, userName)
+	id, err := m.UserID(lookup, userName)
 	if err != nil {
 		hint := ""
 		if m.UserIDAttribute != "sub" && m.UserIDAttribute != "username" {
@@ -63,7 +69,7 @@ func (a Auth) caller(r *request) (*caller, *httpError) {
 	}
 	group := a.AdminGroup
 	if group == "" {
-		group = "chat-admins"
+		group = DefaultAdminGroup
 	}
 	return &caller{jwt: true, userID: id, admin: slices.Contains(parseGroups(r.claims["cognito:groups"]), group)}, nil
 }

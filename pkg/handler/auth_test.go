@@ -3,6 +3,7 @@ package handler_test
 import (
 	"testing"
 
+	"github.com/chatsync/chat-lambdas/pkg/chat"
 	"github.com/chatsync/chat-lambdas/pkg/handler"
 )
 
@@ -26,7 +27,7 @@ func TestJWTAuth(t *testing.T) {
 	tests := []struct {
 		name    string
 		auth    handler.Auth
-		mapping handler.Mapping
+		mapping chat.Mapping
 		fn      string // "import" or "delete"
 		method  string
 		path    string
@@ -35,23 +36,23 @@ func TestJWTAuth(t *testing.T) {
 		status  int
 		target  string // the account that must exist (import) or be gone (delete)
 	}{
-		{"import self, implicit", jwt, handler.Mapping{}, "import", "POST", "/accounts", ``, accessToken, 200, wantSub},
-		{"import self, explicit", jwt, handler.Mapping{}, "import", "POST", "/accounts", `{"UserID":"` + wantSub + `","Nick":"JD"}`, idToken, 200, wantSub},
-		{"import someone else", jwt, handler.Mapping{}, "import", "POST", "/accounts", `{"UserID":"mallory"}`, accessToken, 403, ""},
-		{"import batch with someone else", jwt, handler.Mapping{}, "import", "POST", "/accounts", `{"AccountList":[{"UserID":"` + wantSub + `"},{"UserID":"x"}]}`, accessToken, 403, ""},
-		{"admin imports anyone", jwt, handler.Mapping{}, "import", "POST", "/accounts", `{"UserID":"mallory"}`, adminToken, 200, "mallory"},
-		{"custom admin group", handler.Auth{Mode: handler.AuthJWT, AdminGroup: "ops"}, handler.Mapping{}, "import", "POST", "/accounts", `{"UserID":"m2"}`, adminToken, 200, "m2"},
-		{"no claims", jwt, handler.Mapping{}, "import", "POST", "/accounts", `{"UserID":"a"}`, nil, 403, ""},
-		{"username mapping, access token", jwt, handler.Mapping{UserIDAttribute: "username"}, "import", "POST", "/accounts", ``, accessToken, 200, "jdoe"},
-		{"username mapping, ID token", jwt, handler.Mapping{UserIDAttribute: "username"}, "import", "POST", "/accounts", ``, idToken, 200, "jdoe"},
-		{"custom mapping, ID token", jwt, handler.Mapping{UserIDAttribute: "custom:chat_id"}, "import", "POST", "/accounts", ``, idToken, 200, "chat-jdoe"},
-		{"custom mapping, access token", jwt, handler.Mapping{UserIDAttribute: "custom:chat_id"}, "import", "POST", "/accounts", ``, accessToken, 403, ""},
-		{"delete me", jwt, handler.Mapping{}, "delete", "DELETE", "/accounts/me", ``, accessToken, 200, wantSub},
-		{"delete self by id", jwt, handler.Mapping{}, "delete", "DELETE", "/accounts/" + wantSub, ``, accessToken, 200, wantSub},
-		{"delete someone else", jwt, handler.Mapping{}, "delete", "DELETE", "/accounts/victim", ``, accessToken, 403, ""},
-		{"delete others by body", jwt, handler.Mapping{}, "delete", "POST", "/accounts/delete", `{"DeleteItem":[{"UserID":"victim"}]}`, accessToken, 403, ""},
-		{"admin deletes anyone", jwt, handler.Mapping{}, "delete", "DELETE", "/accounts/victim", ``, adminToken, 200, "victim"},
-		{"iam mode: me is a UserID", handler.Auth{}, handler.Mapping{}, "delete", "DELETE", "/accounts/me", ``, nil, 200, "me"},
+		{"import self, implicit", jwt, chat.Mapping{}, "import", "POST", "/accounts", ``, accessToken, 200, wantSub},
+		{"import self, explicit", jwt, chat.Mapping{}, "import", "POST", "/accounts", `{"UserID":"` + wantSub + `","Nick":"JD"}`, idToken, 200, wantSub},
+		{"import someone else", jwt, chat.Mapping{}, "import", "POST", "/accounts", `{"UserID":"mallory"}`, accessToken, 403, ""},
+		{"import batch with someone else", jwt, chat.Mapping{}, "import", "POST", "/accounts", `{"AccountList":[{"UserID":"` + wantSub + `"},{"UserID":"x"}]}`, accessToken, 403, ""},
+		{"admin imports anyone", jwt, chat.Mapping{}, "import", "POST", "/accounts", `{"UserID":"mallory"}`, adminToken, 200, "mallory"},
+		{"custom admin group", handler.Auth{Mode: handler.AuthJWT, AdminGroup: "ops"}, chat.Mapping{}, "import", "POST", "/accounts", `{"UserID":"m2"}`, adminToken, 200, "m2"},
+		{"no claims", jwt, chat.Mapping{}, "import", "POST", "/accounts", `{"UserID":"a"}`, nil, 403, ""},
+		{"username mapping, access token", jwt, chat.Mapping{UserIDAttribute: "username"}, "import", "POST", "/accounts", ``, accessToken, 200, "jdoe"},
+		{"username mapping, ID token", jwt, chat.Mapping{UserIDAttribute: "username"}, "import", "POST", "/accounts", ``, idToken, 200, "jdoe"},
+		{"custom mapping, ID token", jwt, chat.Mapping{UserIDAttribute: "custom:chat_id"}, "import", "POST", "/accounts", ``, idToken, 200, "chat-jdoe"},
+		{"custom mapping, access token", jwt, chat.Mapping{UserIDAttribute: "custom:chat_id"}, "import", "POST", "/accounts", ``, accessToken, 403, ""},
+		{"delete me", jwt, chat.Mapping{}, "delete", "DELETE", "/accounts/me", ``, accessToken, 200, wantSub},
+		{"delete self by id", jwt, chat.Mapping{}, "delete", "DELETE", "/accounts/" + wantSub, ``, accessToken, 200, wantSub},
+		{"delete someone else", jwt, chat.Mapping{}, "delete", "DELETE", "/accounts/victim", ``, accessToken, 403, ""},
+		{"delete others by body", jwt, chat.Mapping{}, "delete", "POST", "/accounts/delete", `{"DeleteItem":[{"UserID":"victim"}]}`, accessToken, 403, ""},
+		{"admin deletes anyone", jwt, chat.Mapping{}, "delete", "DELETE", "/accounts/victim", ``, adminToken, 200, "victim"},
+		{"iam mode: me is a UserID", handler.Auth{}, chat.Mapping{}, "delete", "DELETE", "/accounts/me", ``, nil, 200, "me"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -28,15 +28,15 @@ const (
 func TestCognitoSignUp(t *testing.T) {
 	tests := []struct {
 		name    string
-		mapping handler.Mapping
+		mapping chat.Mapping
 		attrs   string
 		wantID  string
 		nick    string
 	}{
-		{"sub loses its hyphens", handler.Mapping{}, subAttrs, wantSub, "JD"},
-		{"username", handler.Mapping{UserIDAttribute: "username"}, subAttrs, "jdoe", "JD"},
-		{"custom attribute", handler.Mapping{UserIDAttribute: "custom:chat_id", NickAttribute: "email"}, subAttrs, "chat-jdoe", "jdoe@example.com"},
-		{"over-long nickname dropped", handler.Mapping{}, strings.Replace(subAttrs, `"JD"`, `"`+strings.Repeat("n", 501)+`"`, 1), wantSub, ""},
+		{"sub loses its hyphens", chat.Mapping{}, subAttrs, wantSub, "JD"},
+		{"username", chat.Mapping{UserIDAttribute: "username"}, subAttrs, "jdoe", "JD"},
+		{"custom attribute", chat.Mapping{UserIDAttribute: "custom:chat_id", NickAttribute: "email"}, subAttrs, "chat-jdoe", "jdoe@example.com"},
+		{"over-long nickname dropped", chat.Mapping{}, strings.Replace(subAttrs, `"JD"`, `"`+strings.Repeat("n", 501)+`"`, 1), wantSub, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -92,12 +92,12 @@ func TestCognitoProfileRefusedByChat(t *testing.T) {
 func TestCognitoUnusableUserIDParked(t *testing.T) {
 	tests := []struct {
 		name    string
-		mapping handler.Mapping
+		mapping chat.Mapping
 		attrs   string
 	}{
-		{"no sub", handler.Mapping{}, `"email":"jdoe@example.com"`},
-		{"missing custom attribute", handler.Mapping{UserIDAttribute: "custom:chat_id"}, `"sub":"x"`},
-		{"custom attribute too long", handler.Mapping{UserIDAttribute: "custom:chat_id"}, `"custom:chat_id":"` + strings.Repeat("x", 40) + `"`},
+		{"no sub", chat.Mapping{}, `"email":"jdoe@example.com"`},
+		{"missing custom attribute", chat.Mapping{UserIDAttribute: "custom:chat_id"}, `"sub":"x"`},
+		{"custom attribute too long", chat.Mapping{UserIDAttribute: "custom:chat_id"}, `"custom:chat_id":"` + strings.Repeat("x", 40) + `"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

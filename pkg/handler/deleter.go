@@ -41,7 +41,7 @@ func NewDeleteHandler(cfg DeleteConfig) *DeleteHandler {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	cfg.Auth.Mapping = cfg.Auth.Mapping.withDefaults()
+	cfg.Auth.Mapping = cfg.Auth.Mapping.WithDefaults()
 	log := cfg.Logger
 	if log == nil {
 		log = slog.Default()

@@ -101,7 +101,7 @@ type env struct {
 }
 
 type envOpts struct {
-	mapping       handler.Mapping
+	mapping       chat.Mapping
 	auth          handler.Auth
 	noQueues      bool
 	cognitoBudget time.Duration

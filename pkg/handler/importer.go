@@ -27,7 +27,7 @@ type Queue interface {
 // ImportConfig configures an ImportHandler. Chat is required.
 type ImportConfig struct {
 	Chat            Importer
-	Mapping         Mapping
+	Mapping         chat.Mapping
 	Auth            Auth
 	RetryQueue      Queue // RETRY_QUEUE_URL; nil when unset
 	DeadLetterQueue Queue // DEAD_LETTER_QUEUE_URL; nil when unset
@@ -82,7 +82,7 @@ func NewImportHandler(cfg ImportConfig) *ImportHandler {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	cfg.Mapping = cfg.Mapping.withDefaults()
+	cfg.Mapping = cfg.Mapping.WithDefaults()
 	cfg.Auth.Mapping = cfg.Mapping
 	log := cfg.Logger
 	if log == nil {

@@ -1,6 +1,8 @@
-// Package setup builds the parts both functions share from their
-// configuration: the AWS SDK configuration, the cached admin secret and the
-// Chat client. The functions' main packages wire these into their handlers.
+// Package setup is where a function is wired: it builds the parts the
+// functions share from their configuration (the AWS SDK configuration, the
+// cached admin secret, the Chat client) and the handlers on top of them.
+// The functions' main packages and chatsync's in-process stack both build
+// their handlers here, so what runs locally is what Lambda runs.
 package setup
 
 import (
@@ -17,7 +19,9 @@ import (
 	"github.com/chatsync/chat-lambdas/pkg/chat"
 	"github.com/chatsync/chat-lambdas/pkg/chatapi"
 	"github.com/chatsync/chat-lambdas/pkg/config"
+	"github.com/chatsync/chat-lambdas/pkg/handler"
 	"github.com/chatsync/chat-lambdas/pkg/secrets"
+	"github.com/chatsync/chat-lambdas/pkg/sqsqueue"
 )
 
 // Started is when this process began: package initialisation runs first
@@ -28,14 +32,45 @@ var Started = time.Now()
 type Parts struct {
 	Config  config.Config
 	Log     *slog.Logger
-	Secrets *secrets.Source
+	Secrets *secrets.Source // nil when the credentials come from elsewhere
 	Chat    *chatapi.Client
 
-	aws *awsEnv
+	// InitStart is when the process began; zero when the parts do not
+	// belong to a fresh process (chatsync), so no init is counted.
+	InitStart time.Time
+
+	aws *awsEnv // nil outside Lambda: then no queue URL may be set
 }
 
-// SQS returns an SQS client that follows the same AWS environment.
-func (p *Parts) SQS() *sqs.Client { return p.aws.sqs() }
+// sqs returns an SQS client that follows the same AWS environment.
+func (p *Parts) sqs() *sqs.Client { return p.aws.sqs() }
+
+// ImportHandler wires the import function's handler.
+func (p *Parts) ImportHandler() *handler.ImportHandler {
+	cfg := p.Config
+	hc := handler.ImportConfig{
+		Chat:      p.Chat,
+		Mapping:   cfg.Mapping(),
+		Auth:      cfg.Auth(),
+		Logger:    p.Log,
+		InitStart: p.InitStart,
+	}
+	if cfg.RetryQueueURL != "" || cfg.DeadLetterQueueURL != "" {
+		client := p.sqs()
+		if cfg.RetryQueueURL != "" {
+			hc.RetryQueue = sqsqueue.New(client, cfg.RetryQueueURL, "retry queue")
+		}
+		if cfg.DeadLetterQueueURL != "" {
+			hc.DeadLetterQueue = sqsqueue.New(client, cfg.DeadLetterQueueURL, "dead-letter queue")
+		}
+	}
+	return handler.NewImportHandler(hc)
+}
+
+// DeleteHandler wires the delete function's handler.
+func (p *Parts) DeleteHandler() *handler.DeleteHandler {
+	return handler.NewDeleteHandler(handler.DeleteConfig{Chat: p.Chat, Auth: p.Config.Auth(), Logger: p.Log})
+}
 
 // New builds the parts so that a cold start waits for as little as
 // possible. The two slow things a first invocation needs, the connection to
@@ -62,7 +97,7 @@ func New(ctx context.Context, cfg config.Config, getenv func(string) string, log
 	}
 	src.Start(ctx)
 	creds.src.Store(src)
-	return &Parts{Config: cfg, Log: log, Secrets: src, Chat: client, aws: env}, nil
+	return &Parts{Config: cfg, Log: log, Secrets: src, Chat: client, InitStart: Started, aws: env}, nil
 }
 
 // lateCredentials lets the Chat client be made, and start connecting,
