@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chatsync/chat-lambdas/internal/syncbuf"
+
 	"github.com/chatsync/chat-lambdas/internal/local"
 	"github.com/chatsync/chat-lambdas/pkg/chat"
 	"github.com/chatsync/chat-lambdas/pkg/chatemu"
@@ -48,7 +50,7 @@ func TestDemoVerbose(t *testing.T) {
 }
 
 func TestDemoMismatchExitsNonZero(t *testing.T) {
-	var stdout, stderr syncBuffer
+	var stdout, stderr syncbuf.Buffer
 	c := &cli{stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr, getenv: func(string) string { return "" },
 		demoSetup: func(s *local.Stack) {
 			// Deletion disabled in the console: both deletes fail, and

@@ -10,15 +10,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chatsync/chat-lambdas/internal/syncbuf"
+
 	"github.com/chatsync/chat-lambdas/pkg/chat"
 )
 
 // startLocal runs `chatsync local` on a free port until the test ends, and
 // returns its base URL and its stdout and stderr so far.
-func startLocal(t *testing.T, args ...string) (base string, stdout, stderr *syncBuffer) {
+func startLocal(t *testing.T, args ...string) (base string, stdout, stderr *syncbuf.Buffer) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	stdout, stderr = &syncBuffer{}, &syncBuffer{}
+	stdout, stderr = &syncbuf.Buffer{}, &syncbuf.Buffer{}
 	c := &cli{stdin: strings.NewReader(""), stdout: stdout, stderr: stderr, getenv: func(string) string { return "" }}
 	done := make(chan int, 1)
 	go func() { done <- c.run(ctx, append([]string{"local", "-addr", "127.0.0.1:0"}, args...)) }()

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/chatsync/chat-lambdas/internal/syncbuf"
 )
 
 const apiPrefix = "/2018-06-01/runtime/"
@@ -163,7 +165,7 @@ func (rt *Runtime) serve(w http.ResponseWriter, r *http.Request) {
 type Process struct {
 	*Runtime
 	Cmd    *exec.Cmd
-	Stdout *syncBuffer
+	Stdout *syncbuf.Buffer
 	exited chan error
 }
 
@@ -176,7 +178,7 @@ func Start(path string, env []string) (*Process, error) {
 	}
 	cmd := exec.Command(path)
 	cmd.Env = append(append(os.Environ(), env...), "AWS_LAMBDA_RUNTIME_API="+rt.Addr())
-	out := &syncBuffer{}
+	out := &syncbuf.Buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		rt.Close()
@@ -217,24 +219,4 @@ func (p *Process) Stop() {
 	case <-time.After(5 * time.Second):
 	}
 	p.Close()
-}
-
-// syncBuffer collects a process's output for concurrent reading.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf []byte
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.buf = append(b.buf, p...)
-	return len(p), nil
-}
-
-// String returns everything written so far.
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return string(b.buf)
 }

@@ -15,7 +15,6 @@
 package moto
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -31,6 +30,8 @@ import (
 	"testing"
 	"time"
 	"unicode"
+
+	"github.com/chatsync/chat-lambdas/internal/syncbuf"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -59,7 +60,7 @@ type Server struct {
 	URL string
 
 	cmd    *exec.Cmd
-	out    *syncBuffer // the server's combined stdout and stderr
+	out    *syncbuf.Buffer // the server's combined stdout and stderr
 	exited chan struct{}
 	stop   sync.Once
 }
@@ -151,7 +152,7 @@ func startOnce(bin string) (*Server, error) {
 	}
 	s := &Server{
 		URL:    "http://127.0.0.1:" + strconv.Itoa(port),
-		out:    &syncBuffer{},
+		out:    &syncbuf.Buffer{},
 		exited: make(chan struct{}),
 	}
 	s.cmd = exec.Command(bin, "-H", "127.0.0.1", "-p", strconv.Itoa(port))
@@ -323,23 +324,4 @@ func freePort() (int, error) {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-// syncBuffer is a bytes.Buffer safe for the server's writes and a test's
-// reads.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

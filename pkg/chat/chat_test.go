@@ -27,9 +27,6 @@ func TestClassify(t *testing.T) {
 			}
 		}
 	}
-	if chat.ClassCaller.Retryable() || chat.ClassConfiguration.Retryable() || !chat.ClassTransient.Retryable() {
-		t.Error("Retryable is wrong")
-	}
 }
 
 func TestValidate(t *testing.T) {

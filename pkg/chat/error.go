@@ -5,7 +5,7 @@ import (
 	"fmt"
 )
 
-// Class says what a client does about a Chat error code (SPEC.md section 1).
+// Class says what a client does about a Chat error code.
 type Class int
 
 // The classes of Chat error codes.
@@ -28,9 +28,6 @@ func (c Class) String() string {
 	}
 	return classNames[c]
 }
-
-// Retryable reports whether an error of this class may be retried at all.
-func (c Class) Retryable() bool { return c != ClassCaller && c != ClassConfiguration && c != ClassNone }
 
 // Chat error codes with a meaning of their own in this project.
 const (
@@ -77,12 +74,13 @@ var classOf = map[int]Class{
 
 	70402: ClassCaller, 40601: ClassCaller, 40005: ClassCaller, 70206: ClassCaller,
 	60003: ClassCaller, 60015: ClassCaller,
-	// Every other code, listed in SPEC.md's configuration row or not, is
-	// ClassConfiguration: see Classify.
+	// Every other code is ClassConfiguration, whether Tencent documents it
+	// as a configuration error (60002, 60004, 70013, 70398, ...) or not at
+	// all: see Classify.
 }
 
-// Classify returns the class of a Chat error code. Codes the spec does not
-// list are configuration errors: nothing is retried blindly.
+// Classify returns the class of a Chat error code. Codes not listed above
+// are configuration errors: nothing is retried blindly.
 func Classify(code int) Class {
 	if code == 0 {
 		return ClassNone
@@ -157,4 +155,16 @@ func ErrorClass(err error) Class {
 		return e.Class
 	}
 	return ClassConfiguration
+}
+
+// ItemError names the position of a refused item in a batch: an *Error gets
+// "item i: " before its Info; any other error is returned as it is.
+func ItemError(err error, i int) error {
+	var e *Error
+	if errors.As(err, &e) {
+		ce := *e
+		ce.Info = fmt.Sprintf("item %d: %s", i, ce.Info)
+		return &ce
+	}
+	return err
 }

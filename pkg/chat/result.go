@@ -26,6 +26,20 @@ type ImportResult struct {
 // Err returns the first call error, or nil when every call was answered.
 func (r ImportResult) Err() error { return first(r.Errs) }
 
+// Failure returns why the whole batch failed: the first call error, or,
+// when Chat answered every call but imported no account, an error of the
+// envelope's code. It is nil when some account was imported.
+func (r ImportResult) Failure() error {
+	env := r.Envelope()
+	if env.ActionStatus != StatusFail {
+		return nil
+	}
+	if err := r.Err(); err != nil {
+		return err
+	}
+	return &Error{Command: CmdMultiImport, Code: env.ErrorCode, Class: ClassConfiguration, Info: env.ErrorInfo}
+}
+
 // Envelope returns the Chat reply for the batch: ActionStatus is FAIL only
 // when no account was imported.
 func (r ImportResult) Envelope() Envelope {
@@ -67,6 +81,20 @@ func (r DeleteResult) Failed() []string {
 		}
 	}
 	return ids
+}
+
+// Failure returns why the whole batch failed: the first call error, or,
+// when Chat answered but refused every item, an error of the first item's
+// code. It is nil when some account was deleted or found absent.
+func (r DeleteResult) Failure() error {
+	if len(r.Items) == 0 || len(r.Failed()) < len(r.Items) {
+		return nil
+	}
+	if err := r.Err(); err != nil {
+		return err
+	}
+	it := r.Items[0]
+	return &Error{Command: CmdDelete, Code: it.ResultCode, Class: Classify(it.ResultCode), Info: it.ResultInfo}
 }
 
 // Envelope returns the Chat reply for the batch: ActionStatus is FAIL only

@@ -2,8 +2,6 @@ package chatapi
 
 import (
 	"context"
-	"errors"
-	"strconv"
 	"sync"
 
 	"github.com/chatsync/chat-lambdas/pkg/chat"
@@ -34,7 +32,7 @@ func (c *Client) ImportAccounts(ctx context.Context, accounts []chat.Account) (c
 	unique := make([]chat.Account, 0, len(accounts))
 	for i, a := range accounts {
 		if err := a.Validate(); err != nil {
-			return chat.ImportResult{}, itemError(err, i)
+			return chat.ImportResult{}, chat.ItemError(err, i)
 		}
 		if !seen[a.UserID] {
 			seen[a.UserID] = true
@@ -140,7 +138,7 @@ func uniqueIDs(ids []string) ([]string, error) {
 	unique := make([]string, 0, len(ids))
 	for i, id := range ids {
 		if err := chat.ValidateUserID(id); err != nil {
-			return nil, itemError(err, i)
+			return nil, chat.ItemError(err, i)
 		}
 		if !seen[id] {
 			seen[id] = true
@@ -148,17 +146,6 @@ func uniqueIDs(ids []string) ([]string, error) {
 		}
 	}
 	return unique, nil
-}
-
-// itemError names the position of a refused item.
-func itemError(err error, i int) error {
-	var e *chat.Error
-	if errors.As(err, &e) {
-		ce := *e
-		ce.Info = "item " + strconv.Itoa(i) + ": " + ce.Info
-		return &ce
-	}
-	return err
 }
 
 // numChunks returns the number of calls n items take.

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 )
@@ -159,26 +158,41 @@ func (r *request) replyError(e *httpError) ([]byte, error) {
 
 // refuse logs an API Gateway request refused before any Chat call and
 // replies with he.
-func refuse(ctx context.Context, log *slog.Logger, start time.Time, op string, r *request, out outcome, he *httpError) ([]byte, error) {
+func (iv *invocation) refuse(r *request, out outcome, he *httpError) ([]byte, error) {
 	out.status, out.warn = he.Status, true
 	if out.err == nil {
 		out.err = errors.New(he.Message)
 	}
-	logOutcome(ctx, log, start, op+" refused", out)
+	iv.logOutcome(iv.op+" refused", out)
 	return r.replyError(he)
 }
 
-// respond logs the outcome of an API Gateway request and replies: 200 with
-// the Chat envelope, or the failure's status and error body.
-func respond(ctx context.Context, log *slog.Logger, start time.Time, op string, r *request, res result) ([]byte, error) {
+// caller identifies an API Gateway request's caller (see Auth.caller) and
+// notes an IAM caller's ARN in out.
+func (iv *invocation) caller(r *request, out *outcome) (*caller, *httpError) {
+	who, he := iv.auth.caller(r)
+	if he == nil && who.arn != "" {
+		out.extra = append(out.extra, slog.String("caller", who.arn))
+	}
+	return who, he
+}
+
+// serve runs an authorized API Gateway request within API Gateway's
+// timeout, logs its outcome and replies: 200 with the Chat envelope, or the
+// failure's status and error body.
+func (iv *invocation) serve(r *request, out outcome, run func(context.Context) result) ([]byte, error) {
+	ctx, cancel := withDeadline(iv.ctx, iv.start, APIGatewayTimeout, iv.answerMargin)
+	defer cancel()
+	res := run(ctx)
+	res.out.extra = append(res.out.extra, out.extra...)
 	res.out.event = "http"
 	if res.fail {
 		he := httpErrorFor(res.err)
 		res.out.status = he.Status
-		logOutcome(ctx, log, start, op+" failed", res.out)
+		iv.logOutcome(iv.op+" failed", res.out)
 		return r.replyError(he)
 	}
 	res.out.status = http.StatusOK
-	logOutcome(ctx, log, start, op+" done", res.out)
+	iv.logOutcome(iv.op+" done", res.out)
 	return r.reply(http.StatusOK, res.env, "")
 }

@@ -22,8 +22,8 @@ const DefaultAdminGroup = "chat-admins"
 
 // Auth decides who may act on which UserIDs through API Gateway.
 type Auth struct {
-	Mode       string  // AuthIAM (default) or AuthJWT
-	AdminGroup string  // jwt mode: the Cognito group whose members may act on anyone; default DefaultAdminGroup
+	Mode       string       // AuthIAM (default) or AuthJWT
+	AdminGroup string       // jwt mode: the Cognito group whose members may act on anyone; default DefaultAdminGroup
 	Mapping    chat.Mapping // jwt mode: maps token claims to the caller's UserID, as the Cognito trigger does
 }
 

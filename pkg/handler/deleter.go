@@ -29,37 +29,31 @@ type DeleteConfig struct {
 // DeleteHandler is the delete function: DELETE /accounts/{userId},
 // POST /accounts/delete and direct invocation.
 type DeleteHandler struct {
+	base
 	cfg DeleteConfig
-	log *slog.Logger
 }
 
 // NewDeleteHandler returns the delete function's handler.
 func NewDeleteHandler(cfg DeleteConfig) *DeleteHandler {
-	if cfg.AnswerMargin <= 0 {
-		cfg.AnswerMargin = DefaultAnswerMargin
-	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	cfg.Auth.Mapping = cfg.Auth.Mapping.WithDefaults()
-	log := cfg.Logger
-	if log == nil {
-		log = slog.Default()
-	}
-	return &DeleteHandler{cfg: cfg, log: log}
+	h := &DeleteHandler{cfg: cfg, base: newBase("delete", cfg.Logger, cfg.Now, cfg.AnswerMargin, cfg.Auth)}
+	h.unknown = errUnknownDeleteEvent
+	return h
 }
 
 // Invoke handles one event. It implements aws-lambda-go's lambda.Handler.
 func (h *DeleteHandler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
-	start := h.cfg.Now()
+	iv := h.begin(ctx)
 	switch k := classify(payload); k {
 	case kindHTTPv1, kindHTTPv2:
-		return h.http(ctx, start, payload, k)
+		return h.http(iv, payload, k)
 	case kindDelete:
-		return h.direct(ctx, start, payload)
+		var b deleteBody
+		if err := json.Unmarshal(payload, &b); err != nil {
+			return iv.refuseBody(err)
+		}
+		return iv.direct(func(ctx context.Context) result { return h.run(ctx, b.ids()) })
 	default:
-		h.log.WarnContext(ctx, "unrecognized event", slog.Int("bytes", len(payload)))
-		return nil, errUnknownDeleteEvent
+		return iv.unknownEvent(payload)
 	}
 }
 
@@ -85,35 +79,17 @@ func (h *DeleteHandler) run(ctx context.Context, ids []string) result {
 	if err != nil {
 		return r.refused(err)
 	}
-	return r.answered(res.Envelope(), res.Stats, res.Err(), len(res.Failed()), func() error {
-		// Chat answered, but refused every item: report the first item's code.
-		it := res.Items[0]
-		return &chat.Error{Command: chat.CmdDelete, Code: it.ResultCode, Class: chat.Classify(it.ResultCode), Info: it.ResultInfo}
-	})
-}
-
-// direct handles a direct invocation with the account_delete body.
-func (h *DeleteHandler) direct(ctx context.Context, start time.Time, payload []byte) ([]byte, error) {
-	var b deleteBody
-	if err := json.Unmarshal(payload, &b); err != nil {
-		return refuseBody(ctx, h.log, start, "delete", err)
-	}
-	ctx, cancel := withDeadline(ctx, start, 0, h.cfg.AnswerMargin)
-	defer cancel()
-	r := h.run(ctx, b.ids())
-	r.out.event = "direct"
-	logOutcome(ctx, h.log, start, outcomeMsg("delete", r.fail), r.out)
-	return envelopeJSON(r.env)
+	return r.answered(res, res.Stats, len(res.Failed()))
 }
 
 // http handles DELETE /accounts/{userId} and POST /accounts/delete.
-func (h *DeleteHandler) http(ctx context.Context, start time.Time, payload []byte, k kind) ([]byte, error) {
+func (h *DeleteHandler) http(iv *invocation, payload []byte, k kind) ([]byte, error) {
 	r, err := parseHTTP(payload, k)
 	if err != nil {
 		return nil, err
 	}
 	out := outcome{event: "http"}
-	reply := func(he *httpError) ([]byte, error) { return refuse(ctx, h.log, start, "delete", r, out, he) }
+	reply := func(he *httpError) ([]byte, error) { return iv.refuse(r, out, he) }
 	var (
 		ids      []string
 		pathUser string
@@ -142,12 +118,9 @@ func (h *DeleteHandler) http(ctx context.Context, start time.Time, payload []byt
 	default:
 		return reply(methodNotAllowed(http.MethodDelete))
 	}
-	who, he := h.cfg.Auth.caller(r)
+	who, he := iv.caller(r, &out)
 	if he != nil {
 		return reply(he)
-	}
-	if who.arn != "" {
-		out.extra = append(out.extra, slog.String("caller", who.arn))
 	}
 	if who.jwt && pathUser == "me" {
 		ids = []string{who.userID} // DELETE /accounts/me deletes the caller
@@ -156,11 +129,7 @@ func (h *DeleteHandler) http(ctx context.Context, start time.Time, payload []byt
 		out.userIDs = ids
 		return reply(he)
 	}
-	ctx, cancel := withDeadline(ctx, start, APIGatewayTimeout, h.cfg.AnswerMargin)
-	defer cancel()
-	res := h.run(ctx, ids)
-	res.out.extra = append(res.out.extra, out.extra...)
-	return respond(ctx, h.log, start, "delete", r, res)
+	return iv.serve(r, out, func(ctx context.Context) result { return h.run(ctx, ids) })
 }
 
 // validateIDs checks a delete batch's size and every UserID in it, so that a
@@ -171,7 +140,7 @@ func validateIDs(ids []string) error {
 	}
 	for i, id := range ids {
 		if err := chat.ValidateUserID(id); err != nil {
-			return itemError(err, i)
+			return chat.ItemError(err, i)
 		}
 	}
 	return nil

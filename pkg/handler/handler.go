@@ -38,6 +38,77 @@ func withDeadline(ctx context.Context, start time.Time, budget, margin time.Dura
 	return context.WithDeadline(ctx, end.Add(-margin))
 }
 
+// base is what the handlers share: where they log, their clock, the time
+// they keep back to answer, and who may call them over HTTP.
+type base struct {
+	op           string // "import" or "delete": the first word of every outcome message
+	log          *slog.Logger
+	now          func() time.Time
+	answerMargin time.Duration
+	auth         Auth
+	unknown      error // the function error for a payload that is no known event
+}
+
+// newBase fills the defaults of what a handler's config leaves empty.
+func newBase(op string, log *slog.Logger, now func() time.Time, margin time.Duration, auth Auth) base {
+	if log == nil {
+		log = slog.Default()
+	}
+	if now == nil {
+		now = time.Now
+	}
+	if margin <= 0 {
+		margin = DefaultAnswerMargin
+	}
+	auth.Mapping = auth.Mapping.WithDefaults()
+	return base{op: op, log: log, now: now, answerMargin: margin, auth: auth}
+}
+
+// invocation is one event being handled: the context it runs in and when it
+// began. Every log line and reply of the event goes through it.
+type invocation struct {
+	*base
+	ctx   context.Context
+	start time.Time
+}
+
+func (b *base) begin(ctx context.Context) *invocation {
+	return &invocation{base: b, ctx: ctx, start: b.now()}
+}
+
+// unknownEvent refuses a payload that is no event the function accepts.
+func (iv *invocation) unknownEvent(payload []byte) ([]byte, error) {
+	iv.log.WarnContext(iv.ctx, "unrecognized event", slog.Int("bytes", len(payload)))
+	return nil, iv.unknown
+}
+
+// direct answers a direct invocation whose body decoded: run is bounded by
+// the invocation's deadline, and the reply is the Chat envelope, also for
+// refused input and failed calls.
+func (iv *invocation) direct(run func(context.Context) result) ([]byte, error) {
+	ctx, cancel := withDeadline(iv.ctx, iv.start, 0, iv.answerMargin)
+	defer cancel()
+	r := run(ctx)
+	r.out.event = "direct"
+	iv.logOutcome(outcomeMsg(iv.op, r.fail), r.out)
+	return envelopeJSON(r.env)
+}
+
+// refuseBody answers a direct invocation whose body does not decode: a FAIL
+// envelope with 60015, as Chat answers a mistyped field.
+func (iv *invocation) refuseBody(err error) ([]byte, error) {
+	e := chat.Errorf(chat.CodeBadAccountType, "invalid request body: %v", err)
+	iv.logOutcome(iv.op+" refused", outcome{event: "direct", err: e})
+	return envelopeJSON(chat.Envelope{ActionStatus: chat.StatusFail, ErrorCode: e.Code, ErrorInfo: e.Info})
+}
+
+func outcomeMsg(op string, failed bool) string {
+	if failed {
+		return op + " failed"
+	}
+	return op + " done"
+}
+
 // outcome collects the fields of the one log line an invocation writes.
 type outcome struct {
 	event   string
@@ -53,11 +124,12 @@ type outcome struct {
 // maxLoggedIDs caps the UserIDs one log line lists.
 const maxLoggedIDs = 20
 
-func logOutcome(ctx context.Context, log *slog.Logger, start time.Time, msg string, o outcome) {
+// logOutcome writes the invocation's one outcome line.
+func (iv *invocation) logOutcome(msg string, o outcome) {
 	level := slog.LevelInfo
 	attrs := []slog.Attr{
 		slog.String("event", o.event),
-		slog.Int64("durationMs", time.Since(start).Milliseconds()),
+		slog.Int64("durationMs", time.Since(iv.start).Milliseconds()),
 	}
 	if o.command != "" {
 		attrs = append(attrs, slog.String("command", o.command))
@@ -87,7 +159,7 @@ func logOutcome(ctx context.Context, log *slog.Logger, start time.Time, msg stri
 		}
 	}
 	attrs = append(attrs, o.extra...)
-	log.LogAttrs(ctx, level, msg, attrs...)
+	iv.log.LogAttrs(iv.ctx, level, msg, attrs...)
 }
 
 // envelopeJSON encodes a direct invocation's reply.
@@ -109,27 +181,24 @@ func (r result) refused(err error) result {
 	return r
 }
 
-// answered returns r for a batch that Chat answered: env is the merged
-// envelope, callErr the first failed call's error, failed the number of
-// accounts that failed. When every account failed without a call error,
-// orElse supplies the error that decides the reply's status.
-func (r result) answered(env chat.Envelope, stats chat.Stats, callErr error, failed int, orElse func() error) result {
-	r.env, r.out.stats, r.err = env, stats, callErr
-	r.fail = env.ActionStatus == chat.StatusFail
-	if r.fail && r.err == nil {
-		r.err = orElse()
+// batch is a batch operation's outcome, as Chat answered it.
+type batch interface {
+	Envelope() chat.Envelope
+	Err() error     // the first failed call's error
+	Failure() error // why the whole batch failed; nil when some account succeeded
+}
+
+// answered returns r for a batch that Chat answered; failed is the number
+// of accounts that failed.
+func (r result) answered(b batch, stats chat.Stats, failed int) result {
+	r.env, r.out.stats, r.err = b.Envelope(), stats, b.Err()
+	r.fail = r.env.ActionStatus == chat.StatusFail
+	if r.fail {
+		r.err = b.Failure()
 	}
 	r.out.err = r.err
 	if failed > 0 {
 		r.out.extra = append(r.out.extra, slog.Int("failed", failed))
 	}
 	return r
-}
-
-// refuseBody answers a direct invocation whose body does not decode: a FAIL
-// envelope with 60015, as Chat answers a mistyped field.
-func refuseBody(ctx context.Context, log *slog.Logger, start time.Time, op string, err error) ([]byte, error) {
-	e := chat.Errorf(chat.CodeBadAccountType, "invalid request body: %v", err)
-	logOutcome(ctx, log, start, op+" refused", outcome{event: "direct", err: e})
-	return envelopeJSON(chat.Envelope{ActionStatus: chat.StatusFail, ErrorCode: e.Code, ErrorInfo: e.Info})
 }

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chatsync/chat-lambdas/internal/syncbuf"
+
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/chatsync/chat-lambdas/pkg/chat"
@@ -45,22 +47,7 @@ func (q *memQueue) len() int {
 }
 
 // logBuffer collects JSON log lines.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
+type logBuffer struct{ syncbuf.Buffer }
 
 // lines decodes every log line.
 func (l *logBuffer) lines(t *testing.T) []map[string]any {

@@ -47,8 +47,8 @@ type ImportConfig struct {
 // ImportHandler is the import function: Cognito post-confirmation, API
 // Gateway POST /accounts, direct invocation and the retry queue.
 type ImportHandler struct {
+	base
 	cfg     ImportConfig
-	log     *slog.Logger
 	invoked atomic.Bool // a first invocation has begun
 }
 
@@ -76,36 +76,32 @@ func NewImportHandler(cfg ImportConfig) *ImportHandler {
 	if cfg.QueueMargin <= 0 {
 		cfg.QueueMargin = DefaultQueueMargin
 	}
-	if cfg.AnswerMargin <= 0 {
-		cfg.AnswerMargin = DefaultAnswerMargin
-	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
 	cfg.Mapping = cfg.Mapping.WithDefaults()
 	cfg.Auth.Mapping = cfg.Mapping
-	log := cfg.Logger
-	if log == nil {
-		log = slog.Default()
-	}
-	return &ImportHandler{cfg: cfg, log: log}
+	h := &ImportHandler{cfg: cfg, base: newBase("import", cfg.Logger, cfg.Now, cfg.AnswerMargin, cfg.Auth)}
+	h.unknown = errUnknownImportEvent
+	h.cfg.Now = h.now
+	return h
 }
 
 // Invoke handles one event. It implements aws-lambda-go's lambda.Handler.
 func (h *ImportHandler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
-	start := h.cfg.Now()
+	iv := h.begin(ctx)
 	switch k := classify(payload); k {
 	case kindCognito:
-		return h.cognito(ctx, start, payload)
+		return h.cognito(iv, payload)
 	case kindHTTPv1, kindHTTPv2:
-		return h.http(ctx, start, payload, k)
+		return h.http(iv, payload, k)
 	case kindSQS:
-		return h.sqs(ctx, start, payload)
+		return h.sqs(iv, payload)
 	case kindImport, kindBatchImport:
-		return h.direct(ctx, start, payload)
+		b, err := decodeImport(payload)
+		if err != nil {
+			return iv.refuseBody(err)
+		}
+		return iv.direct(func(ctx context.Context) result { return h.run(ctx, b) })
 	default:
-		h.log.WarnContext(ctx, "unrecognized event", slog.Int("bytes", len(payload)))
-		return nil, errUnknownImportEvent
+		return iv.unknownEvent(payload)
 	}
 }
 
@@ -147,10 +143,7 @@ func (h *ImportHandler) run(ctx context.Context, b importBody) result {
 		if err != nil {
 			return r.refused(err)
 		}
-		env := res.Envelope()
-		return r.answered(env, res.Stats, res.Err(), len(res.FailAccounts), func() error {
-			return &chat.Error{Command: chat.CmdMultiImport, Code: env.ErrorCode, Class: chat.ClassConfiguration, Info: env.ErrorInfo}
-		})
+		return r.answered(res, res.Stats, len(res.FailAccounts))
 	}
 	a := b.account()
 	r := result{out: outcome{command: chat.CmdImport, userIDs: []string{a.UserID}}}
@@ -166,67 +159,37 @@ func (h *ImportHandler) run(ctx context.Context, b importBody) result {
 	return r
 }
 
-// direct handles a direct invocation: the reply is the Chat envelope, also
-// for refused input and failed calls.
-func (h *ImportHandler) direct(ctx context.Context, start time.Time, payload []byte) ([]byte, error) {
-	b, err := decodeImport(payload)
-	if err != nil {
-		return refuseBody(ctx, h.log, start, "import", err)
-	}
-	ctx, cancel := withDeadline(ctx, start, 0, h.cfg.AnswerMargin)
-	defer cancel()
-	r := h.run(ctx, b)
-	r.out.event = "direct"
-	logOutcome(ctx, h.log, start, outcomeMsg("import", r.fail), r.out)
-	return envelopeJSON(r.env)
-}
-
-func outcomeMsg(op string, failed bool) string {
-	if failed {
-		return op + " failed"
-	}
-	return op + " done"
-}
-
 // http handles POST /accounts.
-func (h *ImportHandler) http(ctx context.Context, start time.Time, payload []byte, k kind) ([]byte, error) {
+func (h *ImportHandler) http(iv *invocation, payload []byte, k kind) ([]byte, error) {
 	r, err := parseHTTP(payload, k)
 	if err != nil {
 		return nil, err
 	}
 	out := outcome{event: "http"}
-	reply := func(he *httpError) ([]byte, error) { return refuse(ctx, h.log, start, "import", r, out, he) }
 	if r.path != "/accounts" {
-		return reply(notFound(r.path))
+		return iv.refuse(r, out, notFound(r.path))
 	}
 	if r.method != http.MethodPost {
-		return reply(methodNotAllowed(http.MethodPost))
+		return iv.refuse(r, out, methodNotAllowed(http.MethodPost))
 	}
 	if r.bodyErr != nil {
-		return reply(r.bodyErr)
+		return iv.refuse(r, out, r.bodyErr)
 	}
-	who, he := h.cfg.Auth.caller(r)
+	who, he := iv.caller(r, &out)
 	if he != nil {
-		return reply(he)
-	}
-	if who.arn != "" {
-		out.extra = append(out.extra, slog.String("caller", who.arn))
+		return iv.refuse(r, out, he)
 	}
 	b, err := decodeImport(r.body)
 	if err != nil {
-		return reply(invalidJSON(err))
+		return iv.refuse(r, out, invalidJSON(err))
 	}
 	if who.jwt && b.AccountList == nil && b.UserID == nil {
 		b.UserID = &who.userID // POST /accounts with no UserID imports the caller
 	}
 	if he := who.may(b.userIDs()...); he != nil {
-		return reply(he)
+		return iv.refuse(r, out, he)
 	}
-	ctx, cancel := withDeadline(ctx, start, APIGatewayTimeout, h.cfg.AnswerMargin)
-	defer cancel()
-	res := h.run(ctx, b)
-	res.out.extra = append(res.out.extra, out.extra...)
-	return respond(ctx, h.log, start, "import", r, res)
+	return iv.serve(r, out, func(ctx context.Context) result { return h.run(ctx, b) })
 }
 
 // validateBatch checks a batch's size and every account in it, so that a
@@ -237,21 +200,10 @@ func validateBatch(list []chat.Account) error {
 	}
 	for i, a := range list {
 		if err := a.Validate(); err != nil {
-			return itemError(err, i)
+			return chat.ItemError(err, i)
 		}
 	}
 	return nil
-}
-
-// itemError names the position of a refused item.
-func itemError(err error, i int) error {
-	var e *chat.Error
-	if errors.As(err, &e) {
-		ce := *e
-		ce.Info = fmt.Sprintf("item %d: %s", i, ce.Info)
-		return &ce
-	}
-	return err
 }
 
 func (b importBody) userIDs() []string {
@@ -272,8 +224,9 @@ var errLost = errors.New("the chat account could not be created now; it has been
 
 // cognito handles the post-confirmation trigger. The reply is the input's
 // own bytes.
-func (h *ImportHandler) cognito(ctx context.Context, start time.Time, payload []byte) ([]byte, error) {
-	start = h.budgetStart(start)
+func (h *ImportHandler) cognito(iv *invocation, payload []byte) ([]byte, error) {
+	iv.start = h.budgetStart(iv.start)
+	ctx := iv.ctx
 	var e struct {
 		TriggerSource string `json:"triggerSource"`
 		UserPoolID    string `json:"userPoolId"`
@@ -288,14 +241,14 @@ func (h *ImportHandler) cognito(ctx context.Context, start time.Time, payload []
 	who := []slog.Attr{slog.String("userPoolId", e.UserPoolID), slog.String("userName", e.UserName), slog.String("triggerSource", e.TriggerSource)}
 	out := outcome{event: "cognito", extra: who}
 	if e.TriggerSource != "PostConfirmation_ConfirmSignUp" {
-		logOutcome(ctx, h.log, start, "trigger ignored", out)
+		iv.logOutcome("trigger ignored", out)
 		return payload, nil
 	}
 	pending := chat.PendingImport{Version: chat.PendingVersion, UserPoolID: e.UserPoolID, UserName: e.UserName, FirstFailedAt: h.cfg.Now().UTC()}
 	acct, dropped, err := h.cfg.Mapping.Account(e.UserName, e.Request.UserAttributes)
 	if err != nil {
 		pending.Reason = "no usable UserID (" + h.cfg.Mapping.UserIDAttribute + "): " + err.Error()
-		return h.park(ctx, start, payload, pending, out)
+		return h.park(iv, payload, pending, out)
 	}
 	out.userIDs = []string{acct.UserID}
 	pending.Account = acct
@@ -303,19 +256,19 @@ func (h *ImportHandler) cognito(ctx context.Context, start time.Time, payload []
 		h.log.LogAttrs(ctx, slog.LevelWarn, "profile field dropped", append(who, slog.String("userId", acct.UserID), slog.Any("fields", dropped))...)
 	}
 
-	ictx, cancel := withDeadline(ctx, start, h.cfg.CognitoBudget, h.cfg.QueueMargin)
+	ictx, cancel := withDeadline(ctx, iv.start, h.cfg.CognitoBudget, h.cfg.QueueMargin)
 	stats, err := h.importDroppingProfile(ictx, acct, who)
 	cancel()
 	out.command, out.stats, out.err = chat.CmdImport, stats, err
 	if err == nil {
-		logOutcome(ctx, h.log, start, "import done", out)
+		iv.logOutcome("import done", out)
 		return payload, nil
 	}
 	pending.Reason = err.Error()
 	if chat.ErrorClass(err) == chat.ClassCaller {
-		return h.park(ctx, start, payload, pending, out)
+		return h.park(iv, payload, pending, out)
 	}
-	if !h.enqueue(ctx, start, h.cfg.RetryQueue, "retry queue", pending, out, "import queued") {
+	if !h.enqueue(iv, h.retryQueue(), pending, out) {
 		return nil, errLost
 	}
 	return payload, nil
@@ -337,31 +290,47 @@ func (h *ImportHandler) importDroppingProfile(ctx context.Context, a chat.Accoun
 // park sends a sign-up import that can never succeed as it is to the
 // dead-letter queue for an operator, and returns the event: retrying would
 // not help, and an error would only alarm the person signing up.
-func (h *ImportHandler) park(ctx context.Context, start time.Time, payload []byte, p chat.PendingImport, out outcome) ([]byte, error) {
+func (h *ImportHandler) park(iv *invocation, payload []byte, p chat.PendingImport, out outcome) ([]byte, error) {
 	out.extra = append(out.extra, slog.String("reason", p.Reason))
 	if out.err == nil {
 		out.err = errors.New(p.Reason)
 	}
-	h.enqueue(ctx, start, h.cfg.DeadLetterQueue, "dead-letter queue", p, out, "import parked")
+	h.enqueue(iv, h.deadLetterQueue(), p, out)
 	return payload, nil
 }
 
-// enqueue sends p to q within the sign-up budget and logs the outcome: done
+// destination is a queue a sign-up import can be sent to: its name in
+// logs, and the outcome message once the import is in it.
+type destination struct {
+	queue Queue
+	name  string
+	done  string
+}
+
+func (h *ImportHandler) retryQueue() destination {
+	return destination{h.cfg.RetryQueue, "retry queue", "import queued"}
+}
+
+func (h *ImportHandler) deadLetterQueue() destination {
+	return destination{h.cfg.DeadLetterQueue, "dead-letter queue", "import parked"}
+}
+
+// enqueue sends p to d within the sign-up budget and logs the outcome: done
 // when sent, "lost import" when there is no queue or sending fails. It
 // reports whether p was sent.
-func (h *ImportHandler) enqueue(ctx context.Context, start time.Time, q Queue, name string, p chat.PendingImport, out outcome, done string) bool {
-	if q == nil {
-		out.extra = append(out.extra, slog.String("why", "no "+name))
-		logOutcome(ctx, h.log, start, "lost import", out)
+func (h *ImportHandler) enqueue(iv *invocation, d destination, p chat.PendingImport, out outcome) bool {
+	if d.queue == nil {
+		out.extra = append(out.extra, slog.String("why", "no "+d.name))
+		iv.logOutcome("lost import", out)
 		return false
 	}
-	qctx, cancel := withDeadline(ctx, start, h.cfg.CognitoBudget, 50*time.Millisecond)
+	qctx, cancel := withDeadline(iv.ctx, iv.start, h.cfg.CognitoBudget, 50*time.Millisecond)
 	defer cancel()
-	if err := q.Send(qctx, p); err != nil {
-		out.extra = append(out.extra, slog.String("why", name+": "+err.Error()))
-		logOutcome(ctx, h.log, start, "lost import", out)
+	if err := d.queue.Send(qctx, p); err != nil {
+		out.extra = append(out.extra, slog.String("why", d.name+": "+err.Error()))
+		iv.logOutcome("lost import", out)
 		return false
 	}
-	logOutcome(ctx, h.log, start, done, out)
+	iv.logOutcome(d.done, out)
 	return true
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
-	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/chatsync/chat-lambdas/pkg/chat"
@@ -19,12 +18,12 @@ const sqsConcurrency = 4
 // reported as a batch item failure, so SQS delivers it again and, after
 // maxReceiveCount, moves it to the dead-letter queue. A message that can
 // never succeed goes to the dead-letter queue at once.
-func (h *ImportHandler) sqs(ctx context.Context, start time.Time, payload []byte) ([]byte, error) {
+func (h *ImportHandler) sqs(iv *invocation, payload []byte) ([]byte, error) {
 	var e events.SQSEvent
 	if err := json.Unmarshal(payload, &e); err != nil {
 		return nil, fmt.Errorf("decode SQS event: %w", err)
 	}
-	ctx, cancel := withDeadline(ctx, start, 0, h.cfg.AnswerMargin)
+	ctx, cancel := withDeadline(iv.ctx, iv.start, 0, iv.answerMargin)
 	defer cancel()
 	var (
 		mu   sync.Mutex
@@ -50,49 +49,49 @@ func (h *ImportHandler) sqs(ctx context.Context, start time.Time, payload []byte
 // retry imports one retry-queue message and reports whether it is done with:
 // imported, or parked in the dead-letter queue.
 func (h *ImportHandler) retry(ctx context.Context, m events.SQSMessage) bool {
-	start := h.cfg.Now()
+	iv := h.begin(ctx) // each message logs its own outcome and duration
 	out := outcome{event: "sqs", extra: []slog.Attr{slog.String("messageId", m.MessageId)}}
 	p, err := chat.DecodePendingImport([]byte(m.Body))
 	if err != nil {
 		out.err = err
-		logOutcome(ctx, h.log, start, "retry message refused", out)
+		iv.logOutcome("retry message refused", out)
 		return false
 	}
 	out.userIDs = []string{p.Account.UserID}
 	out.extra = append(out.extra, slog.String("userPoolId", p.UserPoolID), slog.String("userName", p.UserName), slog.Int("receiveCount", receiveCount(m)))
 	if err := p.Account.Validate(); err != nil {
-		return h.parkMessage(ctx, start, p, err, out)
+		return h.parkMessage(iv, p, err, out)
 	}
 	stats, err := h.importDroppingProfile(ctx, p.Account, out.extra)
 	out.command, out.stats, out.err = chat.CmdImport, stats, err
 	switch {
 	case err == nil:
-		logOutcome(ctx, h.log, start, "import done", out)
+		iv.logOutcome("import done", out)
 		return true
 	case chat.ErrorClass(err) == chat.ClassCaller:
-		return h.parkMessage(ctx, start, p, err, out)
+		return h.parkMessage(iv, p, err, out)
 	default:
-		logOutcome(ctx, h.log, start, "import failed, will retry", out)
+		iv.logOutcome("import failed, will retry", out)
 		return false
 	}
 }
 
 // parkMessage moves a message that can never succeed to the dead-letter
 // queue; without one, it stays in the retry queue to reach it by redrive.
-func (h *ImportHandler) parkMessage(ctx context.Context, start time.Time, p chat.PendingImport, cause error, out outcome) bool {
+func (h *ImportHandler) parkMessage(iv *invocation, p chat.PendingImport, cause error, out outcome) bool {
 	out.err = cause
 	p.Reason = cause.Error()
 	if h.cfg.DeadLetterQueue == nil {
-		logOutcome(ctx, h.log, start, "import failed, will retry", out)
+		iv.logOutcome("import failed, will retry", out)
 		return false
 	}
-	if err := h.cfg.DeadLetterQueue.Send(ctx, p); err != nil {
+	if err := h.cfg.DeadLetterQueue.Send(iv.ctx, p); err != nil {
 		out.extra = append(out.extra, slog.String("why", "dead-letter queue: "+err.Error()))
-		logOutcome(ctx, h.log, start, "import failed, will retry", out)
+		iv.logOutcome("import failed, will retry", out)
 		return false
 	}
 	out.extra = append(out.extra, slog.Bool("parked", true))
-	logOutcome(ctx, h.log, start, "import parked", out)
+	iv.logOutcome("import parked", out)
 	return true
 }
 

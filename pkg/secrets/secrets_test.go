@@ -1,7 +1,6 @@
 package secrets_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/chatsync/chat-lambdas/internal/syncbuf"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
@@ -47,12 +48,12 @@ type fixture struct {
 	api   *fakeAPI
 	clock *clock
 	src   *secrets.Source
-	logs  *syncBuffer
+	logs  *syncbuf.Buffer
 }
 
 func newFixture(t *testing.T, cfg secrets.Config) *fixture {
 	t.Helper()
-	f := &fixture{api: newFake(secretJSON(credsA.SDKAppID, credsA.Key)), clock: newClock(), logs: &syncBuffer{}}
+	f := &fixture{api: newFake(secretJSON(credsA.SDKAppID, credsA.Key)), clock: newClock(), logs: &syncbuf.Buffer{}}
 	if cfg.SecretID == "" {
 		cfg.SecretID = secretID
 	}
@@ -570,22 +571,4 @@ func BenchmarkCredentialsWarm(b *testing.B) {
 	if src.Fetches() != 1 {
 		b.Fatalf("Fetches = %d", src.Fetches())
 	}
-}
-
-// syncBuffer collects log lines from concurrent writers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
