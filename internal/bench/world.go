@@ -21,7 +21,8 @@ import (
 	"github.com/chatsync/chat-lambdas/pkg/chatemu"
 )
 
-// The app the benchmarks use: the key of SPEC.md's known answers.
+// The app the benchmarks use: the key of the UserSig known answers (see
+// pkg/usersig's tests).
 const (
 	AppID = 1400000000
 	Key   = "5bd2850fff3ecb11d7c805251c51ee463a25727bddc2385f3fa8bfee1bb93b5e"

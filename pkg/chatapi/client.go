@@ -1,6 +1,6 @@
 // Package chatapi is a client for the Tencent Cloud Chat server REST API's
 // account commands. It signs every request with a cached admin UserSig,
-// retries each error class as SPEC.md prescribes, keeps one process within
+// retries each error class as docs/chat-api.md describes, keeps one process within
 // Chat's per-command rate caps, splits batches into calls of at most 100,
 // and never lets the key, a UserSig or a signed URL into an error.
 package chatapi

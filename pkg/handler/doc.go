@@ -1,4 +1,4 @@
-// Package handler turns the Lambda events of SPEC.md section 3 into Chat
+// Package handler turns the functions' Lambda events into Chat
 // account operations: Cognito post-confirmation triggers, API Gateway
 // requests (HTTP API payload 2.0 and REST API payload 1.0), direct
 // invocations with Tencent's own request bodies, and retry-queue messages.

@@ -4,7 +4,7 @@
 // A Source is what the Chat client's credentials source calls: Credentials
 // before every request (a cached read with no fetch while the secret is
 // fresh) and Refresh after a credentials-class Chat error (a forced re-read,
-// rate limited). The cache follows SPEC.md: one fetch per cold start, then
+// rate limited). The cache makes one fetch per cold start, then
 // another only when the cached secret is older than its TTL
 // (CHAT_SECRET_TTL, default 5m) or after Refresh.
 //
