@@ -164,7 +164,10 @@ func (c *cli) readEvent(file string) ([]byte, error) {
 // /accounts/{userId} path.
 func deleteTargets(payload []byte) []string {
 	var e struct {
-		DeleteItem      []struct{ UserID string }
+		DeleteItem     []struct{ UserID string }
+		PathParameters struct {
+			UserID *string `json:"userId"`
+		} `json:"pathParameters"`
 		RawPath         string `json:"rawPath"`
 		Path            string `json:"path"`
 		Body            string `json:"body"`
@@ -192,6 +195,9 @@ func deleteTargets(payload []byte) []string {
 	}
 	if len(ids) > 0 {
 		return ids
+	}
+	if id := e.PathParameters.UserID; id != nil && *id != "" {
+		return []string{*id} // as the function takes it: decoded once, by API Gateway
 	}
 	p := e.RawPath
 	if p == "" {

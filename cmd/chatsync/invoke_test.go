@@ -209,6 +209,7 @@ func TestDeleteTargets(t *testing.T) {
 		{`{"DeleteItem":[{"UserID":"a"},{"UserID":"b"}]}`, []string{"a", "b"}},
 		{`{"version":"2.0","rawPath":"/accounts/a%20b","requestContext":{}}`, []string{"a b"}},
 		{`{"version":"2.0","rawPath":"/prod/accounts/c","requestContext":{}}`, []string{"c"}},
+		{`{"version":"2.0","rawPath":"/accounts/a%2541","pathParameters":{"userId":"a%41"},"requestContext":{}}`, []string{"a%41"}},
 		{`{"httpMethod":"DELETE","path":"/accounts/d","requestContext":{}}`, []string{"d"}},
 		{`{"version":"2.0","rawPath":"/accounts/delete","body":"{\"DeleteItem\":[{\"UserID\":\"e\"}]}"}`, []string{"e"}},
 		{`{"version":"2.0","rawPath":"/accounts/delete","isBase64Encoded":true,"body":"eyJEZWxldGVJdGVtIjpbeyJVc2VySUQiOiJmIn1dfQ=="}`, []string{"f"}},

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/chatsync/chat-lambdas/pkg/chat"
 )
 
 // MaxBodyBytes caps an API Gateway request body (after base64 decoding).
@@ -23,6 +24,7 @@ type request struct {
 	method    string
 	path      string // without a named stage's prefix
 	body      []byte
+	pathUser  *string           // pathParameters.userId, when the route names it (decoded once, by API Gateway)
 	claims    map[string]string // JWT claims, when a JWT authorizer ran
 	callerARN string            // IAM caller, when the IAM authorizer ran
 	bodyErr   *httpError        // the body could not be taken
@@ -44,6 +46,7 @@ func parseHTTP(payload []byte, k kind) (*request, error) {
 			r.path = e.RequestContext.HTTP.Path
 		}
 		raw, b64 = e.Body, e.IsBase64Encoded
+		r.setPathUser(e.PathParameters)
 		if a := e.RequestContext.Authorizer; a != nil {
 			if a.JWT != nil {
 				r.claims = a.JWT.Claims
@@ -60,6 +63,7 @@ func parseHTTP(payload []byte, k kind) (*request, error) {
 		r.method = e.HTTPMethod
 		r.path = stripStage(e.Path, e.RequestContext.Stage)
 		raw, b64 = e.Body, e.IsBase64Encoded
+		r.setPathUser(e.PathParameters)
 		r.callerARN = e.RequestContext.Identity.UserArn
 		if c, ok := e.RequestContext.Authorizer["claims"].(map[string]any); ok {
 			r.claims = make(map[string]string, len(c))
@@ -71,6 +75,29 @@ func parseHTTP(payload []byte, k kind) (*request, error) {
 	r.method = strings.ToUpper(r.method)
 	r.body, r.bodyErr = decodeBody(raw, b64)
 	return r, nil
+}
+
+func (r *request) setPathUser(params map[string]string) {
+	if id, ok := params["userId"]; ok {
+		r.pathUser = &id
+	}
+}
+
+// pathUserID returns the UserID of DELETE /accounts/{userId} whose last path
+// segment is seg. When the route names the parameter, API Gateway has
+// decoded it once and that value is the UserID. Behind a catch-all route
+// ($default, a proxy resource) the segment is taken as it stands, and one
+// that holds a percent sign is refused: whether API Gateway already decoded
+// it cannot be told, and decoding it a second time would act on an account
+// nobody named (/accounts/a%2541 would become "aA").
+func (r *request) pathUserID(seg string) (string, *httpError) {
+	if r.pathUser != nil {
+		return *r.pathUser, nil
+	}
+	if strings.Contains(seg, "%") {
+		return "", &httpError{Status: http.StatusBadRequest, Code: "invalid_request", Message: "the UserID in the path holds a percent sign: name it in a POST /accounts/delete body instead", ChatCode: chat.CodeInvalidParameter}
+	}
+	return seg, nil
 }
 
 // stripStage removes a named stage's prefix from a path: HTTP APIs put it in

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -107,9 +106,9 @@ func (h *DeleteHandler) http(iv *invocation, payload []byte, k kind) ([]byte, er
 		}
 		ids = b.ids()
 	case r.method == http.MethodDelete:
-		id, err := url.PathUnescape(seg)
-		if err != nil {
-			return reply(&httpError{Status: http.StatusBadRequest, Code: "invalid_request", Message: "the UserID in the path is not valid percent-encoding"})
+		id, he := r.pathUserID(seg)
+		if he != nil {
+			return reply(he)
 		}
 		pathUser = id
 		ids = []string{id}

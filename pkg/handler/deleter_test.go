@@ -1,6 +1,7 @@
 package handler_test
 
 import (
+	"fmt"
 	"net/http"
 	"testing"
 
@@ -22,7 +23,6 @@ func TestDelete(t *testing.T) {
 	}{
 		{"path form", "DELETE", "/accounts/alice", "", nil, 200, "", "", map[string]int{"alice": 0}},
 		{"absent account", "DELETE", "/accounts/ghost", "", nil, 200, "", "", map[string]int{"ghost": 70107}},
-		{"percent-encoded id", "DELETE", "/accounts/a%40b", "", nil, 200, "", "", map[string]int{"a@b": 0}},
 		{"body form", "POST", "/accounts/delete", `{"DeleteItem":[{"UserID":"alice"},{"UserID":"ghost"},{"UserID":"alice"}]}`, nil, 200, "", "", map[string]int{"alice": 0, "ghost": 70107}},
 		{"body form, empty", "POST", "/accounts/delete", `{"DeleteItem":[]}`, nil, 400, "invalid_request", "", nil},
 		{"body form, bad JSON", "POST", "/accounts/delete", `{`, nil, 400, "invalid_json", "", nil},
@@ -89,6 +89,61 @@ func TestDirectDelete(t *testing.T) {
 		env := invokeEnv(t, e.del, []byte(tt.payload))
 		if env.ActionStatus != "FAIL" || env.ErrorCode != tt.code || e.emu.TotalRequests() != before {
 			t.Errorf("%s: envelope %+v, want FAIL %d and no call", tt.payload, env, tt.code)
+		}
+	}
+}
+
+// TestDeletePathDecodedOnce: the UserID in DELETE /accounts/{userId} is
+// decoded once, by API Gateway, and never again.
+func TestDeletePathDecodedOnce(t *testing.T) {
+	tests := []struct {
+		name    string
+		rawPath string
+		params  map[string]string // pathParameters; nil behind a catch-all route
+		status  int
+		deleted string // the account gone afterwards
+	}{
+		{"route parameter holding a percent sign", "/accounts/a%2541", map[string]string{"userId": "a%41"}, 200, "a%41"},
+		{"route parameter, rawPath already decoded", "/accounts/a%41", map[string]string{"userId": "a%41"}, 200, "a%41"},
+		{"route parameter, encoded at sign", "/accounts/a%40b", map[string]string{"userId": "a@b"}, 200, "a@b"},
+		{"catch-all route, plain id", "/accounts/alice", nil, 200, "alice"},
+		{"catch-all route, percent sign", "/accounts/a%2541", nil, 400, ""},
+	}
+	for _, v2 := range []bool{true, false} {
+		for _, tt := range tests {
+			t.Run(fmt.Sprintf("%s v2=%v", tt.name, v2), func(t *testing.T) {
+				e := newEnv(t, envOpts{})
+				e.emu.Seed("alice", "a@b", "a%41", "aA")
+				var payload []byte
+				if v2 {
+					ev := httpV2("DELETE", tt.rawPath, "")
+					ev.PathParameters = tt.params
+					payload = mustJSON(t, ev)
+				} else {
+					ev := httpV1("DELETE", tt.rawPath, "")
+					ev.PathParameters = tt.params
+					payload = mustJSON(t, ev)
+				}
+				r := invokeHTTP(t, e.del, payload)
+				if r.Status != tt.status {
+					t.Fatalf("status %d %+v, want %d", r.Status, r.Err, tt.status)
+				}
+				if !e.emu.Has("aA") {
+					t.Error(`"aA", an account nobody named, was deleted`)
+				}
+				if tt.deleted == "" {
+					if n := e.emu.TotalRequests(); n != 0 {
+						t.Errorf("refused request made %d Chat requests", n)
+					}
+					return
+				}
+				if e.emu.Has(tt.deleted) {
+					t.Errorf("%q still exists", tt.deleted)
+				}
+				if e.emu.Len() != 3 {
+					t.Errorf("%d accounts left, want 3", e.emu.Len())
+				}
+			})
 		}
 	}
 }

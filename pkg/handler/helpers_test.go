@@ -160,6 +160,16 @@ func httpV2(method, path, body string) events.APIGatewayV2HTTPRequest {
 	}
 }
 
+// httpV1 returns a REST API (payload 1.0) request as a proxy resource
+// passes it.
+func httpV1(method, path, body string) events.APIGatewayProxyRequest {
+	return events.APIGatewayProxyRequest{
+		Resource: "/{proxy+}", Path: path, HTTPMethod: method, Body: body,
+		RequestContext: events.APIGatewayProxyRequestContext{Stage: "prod", HTTPMethod: method,
+			Identity: events.APIGatewayRequestIdentity{UserArn: "arn:aws:iam::123456789012:user/backend"}},
+	}
+}
+
 // withClaims turns an HTTP API event into one a JWT authorizer passed.
 func withClaims(e events.APIGatewayV2HTTPRequest, claims map[string]string) events.APIGatewayV2HTTPRequest {
 	e.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{

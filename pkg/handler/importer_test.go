@@ -182,11 +182,7 @@ func TestHTTPImportDeadline(t *testing.T) {
 
 func TestRESTImport(t *testing.T) {
 	e := newEnv(t, envOpts{})
-	ev := events.APIGatewayProxyRequest{
-		Resource: "/{proxy+}", Path: "/accounts", HTTPMethod: "POST", Body: `{"UserID":"rest-user"}`,
-		RequestContext: events.APIGatewayProxyRequestContext{Stage: "prod", HTTPMethod: "POST",
-			Identity: events.APIGatewayRequestIdentity{UserArn: "arn:aws:iam::123456789012:user/backend"}},
-	}
+	ev := httpV1("POST", "/accounts", `{"UserID":"rest-user"}`)
 	raw, err := invoke(t, e.imp, mustJSON(t, ev))
 	if err != nil {
 		t.Fatal(err)
