@@ -14,6 +14,9 @@ import (
 	"github.com/chatsync/chat-lambdas/pkg/chat"
 )
 
+// groupsClaim is the token claim that lists the user's Cognito groups.
+const groupsClaim = "cognito:groups"
+
 // MaxBodyBytes caps an API Gateway request body (after base64 decoding).
 const MaxBodyBytes = 2 << 20
 
@@ -26,6 +29,7 @@ type request struct {
 	body      []byte
 	pathUser  *string           // pathParameters.userId, when the route names it (decoded once, by API Gateway)
 	claims    map[string]string // JWT claims, when a JWT authorizer ran
+	groups    []string          // the cognito:groups claim's group names
 	callerARN string            // IAM caller, when the IAM authorizer ran
 	bodyErr   *httpError        // the body could not be taken
 }
@@ -50,6 +54,9 @@ func parseHTTP(payload []byte, k kind) (*request, error) {
 		if a := e.RequestContext.Authorizer; a != nil {
 			if a.JWT != nil {
 				r.claims = a.JWT.Claims
+				if g, ok := r.claims[groupsClaim]; ok {
+					r.groups = parseGroups(g, true)
+				}
 			}
 			if a.IAM != nil {
 				r.callerARN = a.IAM.UserARN
@@ -70,6 +77,7 @@ func parseHTTP(payload []byte, k kind) (*request, error) {
 			for k, v := range c {
 				r.claims[k] = fmt.Sprint(v)
 			}
+			r.groups = parseGroups(c[groupsClaim], false)
 		}
 	}
 	r.method = strings.ToUpper(r.method)

@@ -71,7 +71,7 @@ func (a Auth) caller(r *request) (*caller, *httpError) {
 	if group == "" {
 		group = DefaultAdminGroup
 	}
-	return &caller{jwt: true, userID: id, admin: slices.Contains(parseGroups(r.claims["cognito:groups"]), group)}, nil
+	return &caller{jwt: true, userID: id, admin: slices.Contains(r.groups, group)}, nil
 }
 
 // may reports whether the caller may act on every one of ids.
@@ -87,17 +87,38 @@ func (c *caller) may(ids ...string) *httpError {
 	return nil
 }
 
-// parseGroups reads the cognito:groups claim, which HTTP APIs pass as a
-// string such as "[chat-admins other]", and REST APIs or tests may pass as a
-// JSON array or a comma-separated list.
-func parseGroups(s string) []string {
-	s = strings.TrimSpace(s)
-	var arr []string
-	if json.Unmarshal([]byte(s), &arr) == nil {
-		return arr
+// parseGroups reads the cognito:groups claim. HTTP APIs pass it as one
+// string, the names inside brackets separated by single spaces
+// ("[chat-admins readonly]"); REST APIs pass a JSON array or a
+// comma-separated string. Only whole names count: "[chat-admins,readonly]"
+// is one group of that whole name, and a JSON-looking string in an HTTP API
+// claim is a name with quotes in it, never an array.
+func parseGroups(v any, httpAPI bool) []string {
+	switch v := v.(type) {
+	case []any:
+		groups := make([]string, 0, len(v))
+		for _, g := range v {
+			if s, ok := g.(string); ok {
+				groups = append(groups, s)
+			}
+		}
+		return groups
+	case string:
+		if inner, ok := strings.CutPrefix(v, "["); ok {
+			if inner, ok = strings.CutSuffix(inner, "]"); ok {
+				return strings.Split(inner, " ")
+			}
+		}
+		if httpAPI {
+			return nil // not the form HTTP APIs use: no group is trusted
+		}
+		var arr []string
+		if json.Unmarshal([]byte(v), &arr) == nil {
+			return arr
+		}
+		return strings.Split(v, ",")
 	}
-	s = strings.TrimSuffix(strings.TrimPrefix(s, "["), "]")
-	return strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == ',' })
+	return nil
 }
 
 func forbidden(msg string) *httpError {

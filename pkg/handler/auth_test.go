@@ -87,3 +87,47 @@ func TestJWTAuth(t *testing.T) {
 		})
 	}
 }
+
+// TestAdminGroupClaim: only a whole group name in the claim's own form makes
+// a caller an admin.
+func TestAdminGroupClaim(t *testing.T) {
+	tests := []struct {
+		name   string
+		v2     bool
+		groups any // the cognito:groups claim as API Gateway passes it
+		admin  bool
+	}{
+		{"HTTP API, member", true, "[readonly chat-admins]", true},
+		{"HTTP API, only group", true, "[chat-admins]", true},
+		{"HTTP API, commas are part of the name", true, "[chat-admins,readonly]", false},
+		{"HTTP API, a group named with quotes", true, `["chat-admins"]`, false},
+		{"HTTP API, a prefix of the name", true, "[chat-admins-x]", false},
+		{"HTTP API, no brackets", true, "chat-admins", false},
+		{"HTTP API, no groups", true, "[]", false},
+		{"REST API, JSON array", false, []any{"readonly", "chat-admins"}, true},
+		{"REST API, comma-separated", false, "readonly,chat-admins", true},
+		{"REST API, a group named with quotes", false, []any{`"chat-admins"`}, false},
+		{"REST API, bracketed string", false, "[chat-admins,readonly]", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, envOpts{auth: handler.Auth{Mode: handler.AuthJWT}})
+			e.emu.Seed("victim")
+			var payload []byte
+			if tt.v2 {
+				payload = mustJSON(t, withClaims(httpV2("DELETE", "/accounts/victim", ""), map[string]string{"sub": "a1b2c3d4-0000-4000-8000-123456789abc", "cognito:groups": tt.groups.(string)}))
+			} else {
+				ev := httpV1("DELETE", "/accounts/victim", "")
+				ev.RequestContext.Authorizer = map[string]any{"claims": map[string]any{"sub": "a1b2c3d4-0000-4000-8000-123456789abc", "cognito:groups": tt.groups}}
+				payload = mustJSON(t, ev)
+			}
+			r := invokeHTTP(t, e.del, payload)
+			if want := map[bool]int{true: 200, false: 403}[tt.admin]; r.Status != want {
+				t.Fatalf("status %d %+v, want %d", r.Status, r.Err, want)
+			}
+			if e.emu.Has("victim") == tt.admin {
+				t.Errorf("victim exists: %v, admin %v", e.emu.Has("victim"), tt.admin)
+			}
+		})
+	}
+}
