@@ -186,7 +186,18 @@ func (s *Server) waitReady(timeout time.Duration) error {
 		resp, err := client.Get(s.URL + "/moto-api/")
 		if err == nil {
 			resp.Body.Close()
-			return nil
+			// Another server may have taken the port between freePort and
+			// moto's bind: only moto answers 200 here, and ours must still
+			// be running (a moto that lost the port exits).
+			if resp.StatusCode == http.StatusOK {
+				select {
+				case <-s.exited:
+					return fmt.Errorf("%s exited after the port answered (%v): another server has the port", Binary, s.cmd.ProcessState)
+				case <-time.After(100 * time.Millisecond):
+					return nil
+				}
+			}
+			err = fmt.Errorf("the port answered HTTP %d: another server has it", resp.StatusCode)
 		}
 		if time.Now().After(deadline) {
 			return fmt.Errorf("%s did not answer on %s within %v: %w", Binary, s.URL, timeout, err)

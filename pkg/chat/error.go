@@ -106,6 +106,11 @@ type Error struct {
 	Status   int   // HTTP status when it was not 200, else 0
 	Attempts int   // requests made, 0 when refused before any call
 	Err      error // the cause (already redacted), if any
+
+	// Internal marks a cause that is for operators only: it names AWS
+	// resources (an ARN, an account ID) or repeats an AWS error. Public
+	// leaves it out; Error, for logs, keeps it.
+	Internal bool
 }
 
 // Errorf returns a caller-class error with code and a formatted message, for
@@ -129,6 +134,17 @@ func (e *Error) Error() string {
 		return fmt.Sprintf("chat %s: HTTP %d (code %d, %s): %s", e.Command, e.Status, e.Code, e.Class, msg)
 	}
 	return fmt.Sprintf("chat %s: code %d (%s): %s", e.Command, e.Code, e.Class, msg)
+}
+
+// Public returns the message a caller may see: Error's, without an internal
+// cause.
+func (e *Error) Public() string {
+	if !e.Internal {
+		return e.Error()
+	}
+	pub := *e
+	pub.Err = nil
+	return pub.Error()
 }
 
 // Unwrap returns the cause.

@@ -132,7 +132,7 @@ func first(errs []error) error {
 func codeInfo(errs []error, fallback string) (int, string) {
 	var e *Error
 	if len(errs) > 0 && errors.As(errs[0], &e) {
-		return e.Code, e.Error()
+		return e.Code, e.Public()
 	}
 	return CodeServerError, fallback
 }
@@ -141,7 +141,7 @@ func codeInfo(errs []error, fallback string) (int, string) {
 func ErrorEnvelope(err error) Envelope {
 	var e *Error
 	if errors.As(err, &e) {
-		return Envelope{ActionStatus: StatusFail, ErrorCode: e.Code, ErrorInfo: e.Error()}
+		return Envelope{ActionStatus: StatusFail, ErrorCode: e.Code, ErrorInfo: e.Public()}
 	}
-	return Envelope{ActionStatus: StatusFail, ErrorCode: CodeServerError, ErrorInfo: err.Error()}
+	return Envelope{ActionStatus: StatusFail, ErrorCode: CodeServerError, ErrorInfo: "internal error"}
 }

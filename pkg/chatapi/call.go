@@ -46,7 +46,7 @@ func (c *Client) call(ctx context.Context, cmd string, body any) (*chat.Envelope
 		}
 		var e *chat.Error
 		if !errors.As(err, &e) {
-			e = &chat.Error{Command: cmd, Code: chat.CodeServerError, Class: chat.ClassConfiguration, Info: "load credentials", Err: err}
+			e = credentialsError(cmd, err)
 		}
 		e.Attempts = attempts
 		switch e.Class {
@@ -84,6 +84,21 @@ func (c *Client) call(ctx context.Context, cmd string, body any) (*chat.Envelope
 			return nil, attempts, e
 		}
 	}
+}
+
+// credentialsError is the error of a request that could not be signed
+// because the credentials could not be loaded. Its cause names AWS
+// resources, so it is Internal. The stand-in code keeps the cause's class:
+// 70500 (transient) when the source reports trying again may help
+// (a Temporary method that returns true), else 60002 (configuration: a
+// missing secret or permission needs an operator).
+func credentialsError(cmd string, err error) *chat.Error {
+	code, class := chat.CodeBadRequestURL, chat.ClassConfiguration
+	var t interface{ Temporary() bool }
+	if errors.As(err, &t) && t.Temporary() {
+		code, class = chat.CodeServerError, chat.ClassTransient
+	}
+	return &chat.Error{Command: cmd, Code: code, Class: class, Info: "the Chat credentials could not be loaded", Err: err, Internal: true}
 }
 
 // wait blocks until the command's rate limiter admits one more request, or

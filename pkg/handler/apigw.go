@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/chatsync/chat-lambdas/pkg/chat"
 )
 
@@ -148,11 +149,12 @@ func decodeBody(raw string, b64 bool) ([]byte, *httpError) {
 
 // httpError is an HTTP reply that is not a Chat envelope.
 type httpError struct {
-	Status   int    `json:"-"`
-	Code     string `json:"code"`
-	Message  string `json:"message"`
-	ChatCode int    `json:"chatCode,omitempty"`
-	allow    string
+	Status    int    `json:"-"`
+	Code      string `json:"code"`
+	Message   string `json:"message"`
+	ChatCode  int    `json:"chatCode,omitempty"`
+	RequestID string `json:"requestId,omitempty"` // on 5xx: where the details are in the log
+	allow     string
 }
 
 func (e *httpError) Error() string { return e.Message }
@@ -223,6 +225,11 @@ func (iv *invocation) serve(r *request, out outcome, run func(context.Context) r
 	res.out.event = "http"
 	if res.fail {
 		he := httpErrorFor(res.err)
+		if he.Status >= http.StatusInternalServerError {
+			if lc, ok := lambdacontext.FromContext(iv.ctx); ok {
+				he.RequestID = lc.AwsRequestID
+			}
+		}
 		res.out.status = he.Status
 		iv.logOutcome(iv.op+" failed", res.out)
 		return r.replyError(he)

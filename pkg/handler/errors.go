@@ -15,9 +15,9 @@ import (
 func httpErrorFor(err error) *httpError {
 	var e *chat.Error
 	if !errors.As(err, &e) {
-		return &httpError{Status: http.StatusBadGateway, Code: "chat_error", Message: err.Error()}
+		return &httpError{Status: http.StatusBadGateway, Code: "chat_error", Message: "internal error"}
 	}
-	he := &httpError{Message: e.Error(), ChatCode: e.Code}
+	he := &httpError{Message: e.Public(), ChatCode: e.Code}
 	switch {
 	case e.Command == "":
 		he.Status, he.Code = http.StatusBadRequest, "invalid_request"

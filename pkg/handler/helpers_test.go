@@ -93,13 +93,18 @@ type envOpts struct {
 	noQueues      bool
 	cognitoBudget time.Duration
 	queueMargin   time.Duration
+	credentials   chatapi.CredentialsSource // default: the emulator's, static
 }
 
 func newEnv(t *testing.T, o envOpts) *env {
 	t.Helper()
 	emu := chatemu.StartTest(t, chatemu.Options{SDKAppID: 1400000000, Key: testKey})
+	creds := o.credentials
+	if creds == nil {
+		creds = chatapi.StaticCredentials(emu.Credentials())
+	}
 	c, err := chatapi.New(chatapi.Config{
-		BaseURL: emu.URL, Credentials: chatapi.StaticCredentials(emu.Credentials()),
+		BaseURL: emu.URL, Credentials: creds,
 		BaseBackoff: time.Millisecond, MaxBackoff: 10 * time.Millisecond, MinAttempt: 10 * time.Millisecond,
 	})
 	if err != nil {
@@ -183,9 +188,10 @@ type httpReply struct {
 	Headers map[string]string
 	Env     chat.Envelope
 	Err     struct {
-		Code     string `json:"code"`
-		Message  string `json:"message"`
-		ChatCode int    `json:"chatCode"`
+		Code      string `json:"code"`
+		Message   string `json:"message"`
+		RequestID string `json:"requestId"`
+		ChatCode  int    `json:"chatCode"`
 	}
 }
 

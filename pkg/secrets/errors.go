@@ -57,6 +57,10 @@ func (e *Error) Unwrap() error { return e.Err }
 // CodeFetchFailed needs someone to change the secret or the permissions.
 func (e *Error) transient() bool { return e.Code == CodeFetchFailed }
 
+// Temporary reports whether trying again soon may succeed, for callers
+// that decide on retries without importing this package.
+func (e *Error) Temporary() bool { return e.transient() }
+
 // ErrorCode returns the Code of the *Error in err's chain, or "" when there
 // is none.
 func ErrorCode(err error) string {
