@@ -14,10 +14,14 @@
 //
 // # When Secrets Manager fails
 //
-// After the TTL, a failed re-read does not take the function down: the
-// previous value keeps being served, with a warning logged once per failed
-// attempt, until it is MaxStale (default 10m) past its TTL; after that
-// Credentials returns the error. Re-reads are then tried at most once per
+// After the TTL, Credentials re-reads the secret but waits at most
+// StaleWait (default 200ms) for it: a re-read still under way then goes on
+// in the background while the cached value is served, so a slow or hanging
+// Secrets Manager costs an invocation no more than that. A failed re-read
+// does not take the function down: the previous value keeps being served,
+// with a warning logged once per failed attempt, until it is MaxStale
+// (default 10m) past its TTL; after that Credentials waits for a fetch and
+// returns its error. Re-reads are tried at most once per
 // MinRefreshInterval, so an outage of Secrets Manager is not hammered.
 // A key that really rotated is still picked up: Chat rejects the old key
 // with a credentials-class error, and the client calls Refresh, which never
@@ -54,6 +58,7 @@ const (
 	DefaultMinRefreshInterval = 5 * time.Second
 	DefaultMaxStale           = 10 * time.Minute
 	DefaultFetchTimeout       = 10 * time.Second
+	DefaultStaleWait          = 200 * time.Millisecond
 )
 
 // API is the one Secrets Manager operation a Source uses. The SDK's
@@ -83,6 +88,11 @@ type Config struct {
 	// the fetch running for the others and for the cache. Default
 	// DefaultFetchTimeout.
 	FetchTimeout time.Duration
+	// StaleWait is how long Credentials waits for the re-read of a value
+	// past its TTL (but within MaxStale) before it serves that value and
+	// leaves the re-read to finish in the background. Default
+	// DefaultStaleWait; negative: never wait.
+	StaleWait time.Duration
 	// Logger receives a warning when a stale value is served and an info
 	// line when the key changes. Default slog.Default() at the time of
 	// logging.
@@ -101,6 +111,7 @@ type Source struct {
 	minRefresh   time.Duration
 	maxStale     time.Duration
 	fetchTimeout time.Duration
+	staleWait    time.Duration
 	logger       *slog.Logger
 	now          func() time.Time
 
@@ -139,6 +150,7 @@ func NewSource(api API, cfg Config) (*Source, error) {
 		minRefresh:   orDefault(cfg.MinRefreshInterval, DefaultMinRefreshInterval),
 		maxStale:     orDefault(cfg.MaxStale, DefaultMaxStale),
 		fetchTimeout: orDefault(cfg.FetchTimeout, DefaultFetchTimeout),
+		staleWait:    orDefault(cfg.StaleWait, DefaultStaleWait),
 		logger:       cfg.Logger,
 		now:          cfg.Now,
 	}
@@ -188,29 +200,43 @@ func (s *Source) Credentials(ctx context.Context) (chat.Credentials, error) {
 
 func (s *Source) credentialsSlow(ctx context.Context) (chat.Credentials, error) {
 	now := s.now()
-	if st := s.state.Load(); st != nil {
-		if st.ok && now.Sub(st.fetchedAt) < s.ttl {
+	st := s.state.Load()
+	if st != nil && now.Sub(st.attemptAt) < s.minRefresh {
+		// A fetch ended moments ago: use its outcome instead of fetching
+		// again.
+		if s.usable(st, now) {
 			return st.creds, nil
 		}
-		if now.Sub(st.attemptAt) < s.minRefresh {
-			// A fetch ended moments ago: use its outcome instead of
-			// fetching again.
-			if s.usable(st, now) {
-				return st.creds, nil
-			}
-			if st.err != nil && (st.ok || !st.err.transient()) {
-				return chat.Credentials{}, st.err
-			}
+		if st.err != nil && (st.ok || !st.err.transient()) {
+			return chat.Credentials{}, st.err
 		}
 	}
-	creds, err := s.do(ctx)
-	if err == nil {
-		return creds, nil
+	if s.usable(st, now) {
+		return s.revalidate(ctx, st), nil
 	}
-	if st := s.state.Load(); s.usable(st, s.now()) {
-		return st.creds, nil // stale, and logged when the fetch failed
+	return s.do(ctx)
+}
+
+// revalidate re-reads a value past its TTL but still servable, waiting at
+// most StaleWait for the answer: after that, or when the re-read fails, it
+// returns the cached value and the fetch goes on in the background, so that
+// no invocation waits on a slow or hanging Secrets Manager.
+func (s *Source) revalidate(ctx context.Context, st *state) chat.Credentials {
+	ch := s.group.DoChan(fetchKey, func() (any, error) { return s.fetch(ctx) }) // buffered: nothing leaks
+	if s.staleWait <= 0 {
+		return st.creds
 	}
-	return chat.Credentials{}, err
+	t := time.NewTimer(s.staleWait)
+	defer t.Stop()
+	select {
+	case r := <-ch:
+		if r.Err == nil {
+			return r.Val.(chat.Credentials)
+		}
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	return st.creds // stale; a failed fetch logs it
 }
 
 // usable reports whether st holds a value Credentials may still serve:

@@ -572,3 +572,39 @@ func BenchmarkCredentialsWarm(b *testing.B) {
 		b.Fatalf("Fetches = %d", src.Fetches())
 	}
 }
+
+// TestStaleWhileSecretsManagerHangs: past the TTL, a re-read that does not
+// answer does not hold the invocation: the cached value is served while the
+// re-read goes on, and its value is used once it arrives.
+func TestStaleWhileSecretsManagerHangs(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, secrets.Config{TTL: time.Minute, FetchTimeout: time.Hour})
+	f.mustCredentials(t, credsA)
+	gate := make(chan struct{})
+	f.api.mu.Lock()
+	f.api.gate = gate
+	f.api.mu.Unlock()
+	f.api.set(secretJSON(credsB.SDKAppID, credsB.Key))
+	f.clock.Advance(time.Minute)
+
+	// With no deadline on ctx, only StaleWait lets this return while
+	// Secrets Manager hangs (FetchTimeout is an hour).
+	f.mustCredentials(t, credsA)
+	f.wantFetches(t, 2)
+	f.mustCredentials(t, credsA) // the re-read under way is joined, not repeated
+	f.wantFetches(t, 2)
+
+	close(gate) // Secrets Manager answers at last
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := f.src.Credentials(context.Background())
+		if err == nil && c == credsB {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the re-read's value never arrived: %v %v", c, err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	f.wantFetches(t, 2)
+}
