@@ -285,12 +285,11 @@ func Parse(payload []byte) (Event, error) {
 		from  map[string]json.RawMessage
 		key   string
 		path  string
-		name  string
 		value *string
 	}{
-		{params, "userPoolId", "detail.requestParameters.userPoolId", "userPoolId", &ev.UserPoolID},
-		{params, "username", "detail.requestParameters.username", "username", &ev.Username},
-		{extra, "sub", "detail.additionalEventData.sub", "sub", &ev.Sub},
+		{params, "userPoolId", "detail.requestParameters.userPoolId", &ev.UserPoolID},
+		{params, "username", "detail.requestParameters.username", &ev.Username},
+		{extra, "sub", "detail.additionalEventData.sub", &ev.Sub},
 	}
 	for _, f := range fields {
 		v, hidden, err := str(f.from[f.key], f.path)
@@ -298,7 +297,7 @@ func Parse(payload []byte) (Event, error) {
 			return Event{}, err
 		}
 		if hidden {
-			ev.Hidden = append(ev.Hidden, f.name)
+			ev.Hidden = append(ev.Hidden, f.key)
 			continue
 		}
 		*f.value = v
