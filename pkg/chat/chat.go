@@ -25,6 +25,7 @@ const (
 	CmdMultiImport = "multiaccount_import"
 	CmdDelete      = "account_delete"
 	CmdCheck       = "account_check"
+	CmdKick        = "kick" // invalidates one account's login state (its UserSigs so far)
 )
 
 // Account is a Chat account as account_import and multiaccount_import take it.

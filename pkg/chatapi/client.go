@@ -51,6 +51,7 @@ var DefaultRateLimits = map[string]float64{
 	chat.CmdMultiImport: 100,
 	chat.CmdDelete:      100,
 	chat.CmdCheck:       100,
+	chat.CmdKick:        200,
 }
 
 // Config configures a Client. Only Credentials and one of Region and BaseURL

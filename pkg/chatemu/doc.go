@@ -3,8 +3,10 @@
 //
 // A Server is an http.Handler for one app (one SDKAppID, one key, one admin
 // identifier) serving POST {base}/v4/im_open_login_svc/{command} for
-// account_import, multiaccount_import, account_delete and account_check.
-// Start, StartTLS and StartTest serve it on a loopback port.
+// account_import, multiaccount_import, account_delete, account_check and
+// kick. Start, StartTLS and StartTest serve it on a loopback port. Beside
+// the admin check of every request, Login checks a user's login as the Chat
+// SDK's login(UserID, UserSig) is checked.
 //
 // # What it enforces
 //
@@ -12,7 +14,7 @@
 // application/json) unless noted. The checks run in this order, and the
 // first that fails answers:
 //
-//   - Path: a path under /v4/ that is not one of the four commands answers
+//   - Path: a path under /v4/ that is not one of the five commands answers
 //     60009; a path outside /v4/ answers HTTP 404 (also with a 60009
 //     envelope), as a wrong base URL would.
 //   - Method: anything but POST answers 60002.
@@ -38,6 +40,8 @@
 //     checked as account_import; one invalid entry refuses the whole request.
 //   - account_delete, account_check: DeleteItem or CheckItem of 1 to 100
 //     entries (70206), each UserID checked as account_import's (70402).
+//   - kick: {"UserID"}, checked as account_import's UserID (70402; 60015
+//     when not a string).
 //
 // Then the command runs, atomically against concurrent requests:
 //
@@ -48,17 +52,40 @@
 //     UserID is deleted once, then reported absent).
 //   - account_check answers OK with one ResultItem per entry, AccountStatus
 //     "Imported" or "NotImported", ResultCode 0.
+//   - kick answers OK and records, by Options.Now, when the account's login
+//     state was invalidated (see KickedAt; the record outlives a delete);
+//     an account that does not exist answers 70107, as Tencent documents,
+//     and nothing is recorded.
 //   - Trial cap (Options.TrialCap): account_import of a new account beyond
 //     the cap answers 70398; multiaccount_import imports new accounts up to
 //     the cap and lists the rest in FailAccounts, answering FAIL 70398 if
 //     none was imported.
+//
+// # User logins
+//
+// Login(userID, userSig) accepts a login when the UserSig verifies with the
+// current key (after RotateKey, earlier UserSigs answer 70009), for this
+// SDKAppID (70014), for exactly userID (70013), unexpired at Options.Now
+// (70001), and issued after the account's last kick (70052). A UserID that
+// is missing or over 32 bytes answers 70402 and an undecodable UserSig
+// 70005. TLS.time counts whole seconds, so a UserSig issued in the second of
+// a kick is refused with those issued before it: the check fails closed, and
+// a UserSig made in any later second is accepted. Logins counts the accepted
+// logins. Errors are *chat.Error values with Command "login".
+//
+// Tencent documents what a kick does (earlier UserSigs fail at login, a new
+// one works) but not the code a refused login answers; 70052 is the
+// emulator's choice. Login does not require the account to exist and does
+// not create it; it does not model the SDK's own client-side checks, its
+// connection, multi-device rules or the onKickedOffline callback of a
+// session that is already online.
 //
 // # What it does not model
 //
 //   - The 3-month ban on re-importing a deleted UserID (paid editions), the
 //     70050 lockout after repeated UserSig failures, 71000 (deletion
 //     disabled in the console), IP allow-lists (60021), the server's own 3 s
-//     timeout, and any command outside the four above.
+//     timeout, and any command outside the five above.
 //   - Any limit on UserID characters beyond length and UTF-8, a UserSig
 //     dated in the future, the userbuf content, or the legacy
 //     multiaccount_import body {"Accounts":[...]}.
@@ -81,6 +108,6 @@
 // SetFaultFunc installs a function that may fault any request, for soak
 // tests. RotateKey changes the key. Requests, TotalRequests and
 // ResetCounters count requests per command, rejected and faulted ones
-// included. Seed, Has, Account, Accounts and Len inspect and prepare the
-// accounts.
+// included; they also reset Logins. Seed, Has, Account, Accounts, Len and
+// KickedAt inspect and prepare the accounts.
 package chatemu

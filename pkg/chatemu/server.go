@@ -57,6 +57,7 @@ func DocumentedRateLimits() map[string]int {
 		chat.CmdMultiImport: 100,
 		chat.CmdDelete:      100,
 		chat.CmdCheck:       100,
+		chat.CmdKick:        200,
 	}
 }
 
@@ -78,6 +79,9 @@ type Server struct {
 	total     int
 	faults    []Fault // queued by Inject; Times is what remains
 	faultFunc func(cmd string) *Fault
+
+	kicks  map[string]time.Time // when each account was last kicked
+	logins int                  // logins accepted by Login
 }
 
 // New returns an emulator for the app that opts describe, holding no
@@ -96,6 +100,7 @@ func New(opts Options) *Server {
 		key:      []byte(opts.Key),
 		accounts: make(map[string]chat.Account),
 		counts:   make(map[string]int),
+		kicks:    make(map[string]time.Time),
 	}
 	if s.admin == "" {
 		s.admin = DefaultAdmin
@@ -205,6 +210,8 @@ func (s *Server) command(cmd string) func([]byte) chat.Envelope {
 		return s.delete
 	case chat.CmdCheck:
 		return s.check
+	case chat.CmdKick:
+		return s.kick
 	}
 	return nil
 }
@@ -318,11 +325,13 @@ func (s *Server) TotalRequests() int {
 	return s.total
 }
 
-// ResetCounters sets every request counter to zero.
+// ResetCounters sets every request counter, and the count of logins, to
+// zero.
 func (s *Server) ResetCounters() {
 	s.mu.Lock()
 	clear(s.counts)
 	s.total = 0
+	s.logins = 0
 	s.mu.Unlock()
 }
 
