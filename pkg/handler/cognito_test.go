@@ -274,3 +274,31 @@ func TestCognitoBudgetCountsTheColdStart(t *testing.T) {
 		}
 	}
 }
+
+// TestColdStartCountsOnlyForTheFirstInvocation: a process whose first event
+// is not a sign-up must not charge its init to the next sign-up.
+func TestColdStartCountsOnlyForTheFirstInvocation(t *testing.T) {
+	emu := chatemu.StartTest(t, chatemu.Options{SDKAppID: 1400000000, Key: testKey})
+	client, err := chatapi.New(chatapi.Config{BaseURL: emu.URL, Credentials: chatapi.StaticCredentials(emu.Credentials())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := &memQueue{}
+	h := handler.NewImportHandler(handler.ImportConfig{
+		Chat: client, RetryQueue: q, Logger: discardLogger(),
+		CognitoBudget: 3 * time.Second, QueueMargin: 150 * time.Millisecond,
+		InitStart: time.Now().Add(-2500 * time.Millisecond), // had the init counted, 0.35 s would be left
+	})
+	ctx, cancel := invocation(time.Minute)
+	defer cancel()
+	if _, err := h.Invoke(ctx, []byte(`{"UserID":"first"}`)); err != nil { // the process's first event: direct
+		t.Fatal(err)
+	}
+	emu.Inject(chatemu.Fault{Delay: time.Second}) // Chat answers the sign-up after 1 s
+	if _, err := h.Invoke(ctx, signUp("PostConfirmation_ConfirmSignUp", subAttrs)); err != nil {
+		t.Fatal(err)
+	}
+	if q.len() != 0 || !emu.Has(wantSub) {
+		t.Errorf("the sign-up was queued (%d) instead of imported (%v): it was charged the init", q.len(), emu.Has(wantSub))
+	}
+}

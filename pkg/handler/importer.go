@@ -52,12 +52,15 @@ type ImportHandler struct {
 	invoked atomic.Bool // a first invocation has begun
 }
 
-// budgetStart returns when Cognito's clock for this invocation started. On
-// a cold start Cognito has been waiting since before the process existed,
-// through its whole init, so the first invocation counts from the process's
-// start (unless that is longer ago than a whole budget, as after Lambda
-// initialised the environment ahead of any request); later ones from their
-// own start.
+// budgetStart returns when Cognito's clock would have started for an
+// invocation that began at start. On a cold start Cognito has been waiting
+// since before the process existed, through its whole init, so the
+// process's first invocation counts from the process's start (unless that
+// is longer ago than a whole budget, as after Lambda initialised the
+// environment ahead of any request); every later one from its own start.
+// It is called once for every invocation, sign-up or not, so that a process
+// whose first event was an HTTP request or a queue batch does not charge its
+// init to a later sign-up.
 func (h *ImportHandler) budgetStart(start time.Time) time.Time {
 	if h.invoked.Swap(true) {
 		return start
@@ -87,8 +90,12 @@ func NewImportHandler(cfg ImportConfig) *ImportHandler {
 // Invoke handles one event. It implements aws-lambda-go's lambda.Handler.
 func (h *ImportHandler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	iv := h.begin(ctx)
+	// Whatever this invocation is, only the process's first one began
+	// during the init; only a sign-up is on Cognito's clock.
+	budgetStart := h.budgetStart(iv.start)
 	switch k := classify(payload); k {
 	case kindCognito:
+		iv.start = budgetStart
 		return h.cognito(iv, payload)
 	case kindHTTPv1, kindHTTPv2:
 		return h.http(iv, payload, k)
@@ -225,7 +232,6 @@ var errLost = errors.New("the chat account could not be created now; it has been
 // cognito handles the post-confirmation trigger. The reply is the input's
 // own bytes.
 func (h *ImportHandler) cognito(iv *invocation, payload []byte) ([]byte, error) {
-	iv.start = h.budgetStart(iv.start)
 	ctx := iv.ctx
 	var e struct {
 		TriggerSource string `json:"triggerSource"`
