@@ -8,6 +8,8 @@ package chat
 import (
 	"fmt"
 	"log/slog"
+	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -48,7 +50,10 @@ func (a Account) Validate() error {
 	return validateProfile("FaceUrl", a.FaceURL)
 }
 
-// ValidateUserID reports whether id is a UserID Chat accepts.
+// ValidateUserID reports whether id is a UserID Chat accepts: 1 to 32
+// bytes of valid UTF-8 without control characters. Tencent's own UserSig
+// libraries suggest letters, digits, "_" and "-"; other characters are
+// accepted, as Chat's account docs give only the length.
 func ValidateUserID(id string) error {
 	switch {
 	case id == "":
@@ -57,6 +62,8 @@ func ValidateUserID(id string) error {
 		return Errorf(CodeInvalidParameter, "UserID is %d bytes, at most %d allowed", len(id), MaxUserIDBytes)
 	case !utf8.ValidString(id):
 		return Errorf(CodeInvalidParameter, "UserID is not valid UTF-8")
+	case strings.ContainsFunc(id, unicode.IsControl):
+		return Errorf(CodeInvalidParameter, "UserID holds a control character")
 	}
 	return nil
 }

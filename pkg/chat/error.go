@@ -160,6 +160,16 @@ func ErrorCode(err error) int {
 	return 0
 }
 
+// ErrorInfo returns the Info of the *Error in err's chain, or "" when there
+// is none.
+func ErrorInfo(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Info
+	}
+	return ""
+}
+
 // ErrorClass returns the class of err: the class of an *Error, ClassNone for
 // nil, and ClassConfiguration for anything else.
 func ErrorClass(err error) Class {

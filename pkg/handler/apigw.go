@@ -18,9 +18,6 @@ import (
 // groupsClaim is the token claim that lists the user's Cognito groups.
 const groupsClaim = "cognito:groups"
 
-// MaxBodyBytes caps an API Gateway request body (after base64 decoding).
-const MaxBodyBytes = 2 << 20
-
 // request is an API Gateway request of either payload version, reduced to
 // what the handlers route and authorize on.
 type request struct {
@@ -82,7 +79,7 @@ func parseHTTP(payload []byte, k kind) (*request, error) {
 		}
 	}
 	r.method = strings.ToUpper(r.method)
-	r.body, r.bodyErr = decodeBody(raw, b64)
+	r.body, r.bodyErr = takeBody(raw, b64)
 	return r, nil
 }
 
@@ -127,7 +124,7 @@ func stripStage(path, stage string) string {
 	return path
 }
 
-func decodeBody(raw string, b64 bool) ([]byte, *httpError) {
+func takeBody(raw string, b64 bool) ([]byte, *httpError) {
 	if !b64 {
 		if len(raw) > MaxBodyBytes {
 			return nil, errBodyTooLarge

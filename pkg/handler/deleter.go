@@ -2,7 +2,6 @@ package handler
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -47,7 +46,7 @@ func (h *DeleteHandler) Invoke(ctx context.Context, payload []byte) ([]byte, err
 		return h.http(iv, payload, k)
 	case kindDelete:
 		var b deleteBody
-		if err := json.Unmarshal(payload, &b); err != nil {
+		if err := decodeBody(payload, &b); err != nil {
 			return iv.refuseBody(err)
 		}
 		return iv.direct(func(ctx context.Context) result { return h.run(ctx, b.ids()) })
@@ -58,7 +57,7 @@ func (h *DeleteHandler) Invoke(ctx context.Context, payload []byte) ([]byte, err
 
 // deleteBody is the account_delete body.
 type deleteBody struct {
-	DeleteItem []chat.UserItem `json:"DeleteItem"`
+	DeleteItem userItems `json:"DeleteItem"`
 }
 
 func (b deleteBody) ids() []string {
@@ -101,8 +100,8 @@ func (h *DeleteHandler) http(iv *invocation, payload []byte, k kind) ([]byte, er
 			return reply(r.bodyErr)
 		}
 		var b deleteBody
-		if err := json.Unmarshal(r.body, &b); err != nil {
-			return reply(invalidJSON(err))
+		if err := decodeBody(r.body, &b); err != nil {
+			return reply(bodyRefused(err))
 		}
 		ids = b.ids()
 	case r.method == http.MethodDelete:

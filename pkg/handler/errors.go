@@ -33,6 +33,12 @@ func httpErrorFor(err error) *httpError {
 	return he
 }
 
-func invalidJSON(err error) *httpError {
-	return &httpError{Status: http.StatusBadRequest, Code: "invalid_json", Message: "the body is not the expected JSON: " + err.Error(), ChatCode: chat.CodeBadJSON}
+// bodyRefused maps a body decodeBody refused to its reply: 400
+// invalid_json when it is not the JSON expected, else as httpErrorFor.
+func bodyRefused(err error) *httpError {
+	switch code := chat.ErrorCode(err); code {
+	case chat.CodeBadJSON, chat.CodeBadAccountType:
+		return &httpError{Status: http.StatusBadRequest, Code: "invalid_json", Message: chat.ErrorInfo(err), ChatCode: code}
+	}
+	return httpErrorFor(err)
 }

@@ -44,6 +44,7 @@ type probe struct {
 		EventSource string `json:"eventSource"`
 	} `json:"Records"`
 	UserID      json.RawMessage `json:"UserID"`
+	Identifier  json.RawMessage `json:"Identifier"`
 	AccountList json.RawMessage `json:"AccountList"`
 	DeleteItem  json.RawMessage `json:"DeleteItem"`
 }
@@ -72,7 +73,7 @@ func classify(payload []byte) kind {
 		return kindBatchImport
 	case p.DeleteItem != nil:
 		return kindDelete
-	case p.UserID != nil:
+	case p.UserID != nil || p.Identifier != nil:
 		return kindImport
 	}
 	return kindUnknown

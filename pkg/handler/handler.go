@@ -94,12 +94,11 @@ func (iv *invocation) direct(run func(context.Context) result) ([]byte, error) {
 	return envelopeJSON(r.env)
 }
 
-// refuseBody answers a direct invocation whose body does not decode: a FAIL
-// envelope with 60015, as Chat answers a mistyped field.
+// refuseBody answers a direct invocation whose body decodeBody refused: a
+// FAIL envelope with the code Chat would answer.
 func (iv *invocation) refuseBody(err error) ([]byte, error) {
-	e := chat.Errorf(chat.CodeBadAccountType, "invalid request body: %v", err)
-	iv.logOutcome(iv.op+" refused", outcome{event: "direct", err: e})
-	return envelopeJSON(chat.Envelope{ActionStatus: chat.StatusFail, ErrorCode: e.Code, ErrorInfo: e.Info})
+	iv.logOutcome(iv.op+" refused", outcome{event: "direct", err: err})
+	return envelopeJSON(chat.Envelope{ActionStatus: chat.StatusFail, ErrorCode: chat.ErrorCode(err), ErrorInfo: chat.ErrorInfo(err)})
 }
 
 func outcomeMsg(op string, failed bool) string {

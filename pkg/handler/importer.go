@@ -115,10 +115,11 @@ func (h *ImportHandler) Invoke(ctx context.Context, payload []byte) ([]byte, err
 // importBody is a POST /accounts or direct-invocation body: the
 // account_import body, or the multiaccount_import body for a batch.
 type importBody struct {
-	UserID      *string         `json:"UserID"`
-	Nick        string          `json:"Nick"`
-	FaceURL     string          `json:"FaceUrl"`
-	AccountList *[]chat.Account `json:"AccountList"`
+	UserID      *string      `json:"UserID"`
+	Identifier  *string      `json:"Identifier"` // the older docs' name for UserID
+	Nick        string       `json:"Nick"`
+	FaceURL     string       `json:"FaceUrl"`
+	AccountList *accountList `json:"AccountList"`
 }
 
 func (b importBody) account() chat.Account {
@@ -129,19 +130,30 @@ func (b importBody) account() chat.Account {
 	return a
 }
 
+// decodeImport decodes an import body; an empty body is an empty request.
+// Identifier, when given, stands for UserID and must agree with it.
 func decodeImport(body []byte) (importBody, error) {
 	var b importBody
 	if len(body) == 0 {
 		return b, nil
 	}
-	err := json.Unmarshal(body, &b)
-	return b, err
+	if err := decodeBody(body, &b); err != nil {
+		return b, err
+	}
+	switch {
+	case b.Identifier == nil:
+	case b.UserID == nil:
+		b.UserID = b.Identifier
+	case *b.UserID != *b.Identifier:
+		return b, errIdentifierMismatch
+	}
+	return b, nil
 }
 
 // run validates and imports a decoded body, bounded by ctx.
 func (h *ImportHandler) run(ctx context.Context, b importBody) result {
 	if b.AccountList != nil {
-		list := *b.AccountList
+		list := []chat.Account(*b.AccountList)
 		r := result{out: outcome{command: chat.CmdMultiImport, userIDs: b.userIDs()}}
 		if err := validateBatch(list); err != nil {
 			return r.refused(err)
@@ -188,7 +200,7 @@ func (h *ImportHandler) http(iv *invocation, payload []byte, k kind) ([]byte, er
 	}
 	b, err := decodeImport(r.body)
 	if err != nil {
-		return iv.refuse(r, out, invalidJSON(err))
+		return iv.refuse(r, out, bodyRefused(err))
 	}
 	if who.jwt && b.AccountList == nil && b.UserID == nil {
 		b.UserID = &who.userID // POST /accounts with no UserID imports the caller

@@ -1,0 +1,152 @@
+package handler
+
+import (
+	"encoding/json"
+	"errors"
+	"reflect"
+	"unicode/utf8"
+
+	"github.com/chatsync/chat-lambdas/pkg/chat"
+)
+
+// MaxBodyBytes caps a request body: an API Gateway body (after base64
+// decoding) and a direct invocation's payload alike. With at most
+// chat.MaxBatch accounts decoded from it, a body costs a bounded amount of
+// memory whatever it holds.
+const MaxBodyBytes = 2 << 20
+
+// decodeBody decodes a request body into v, in the API's own terms: the
+// error is a *chat.Error with the code Chat itself would answer, and its
+// message names the JSON field, never a Go type. The body must be valid
+// UTF-8 (encoding/json would silently replace invalid bytes, turning two
+// different UserIDs into one nobody sent) and at most MaxBodyBytes; lists of
+// accounts are counted before anything is decoded into them.
+func decodeBody(body []byte, v any) error {
+	switch {
+	case len(body) > MaxBodyBytes:
+		return chat.Errorf(chat.CodeBadJSON, "the request body is %d bytes, over the %d-byte limit", len(body), MaxBodyBytes)
+	case !utf8.Valid(body):
+		return chat.Errorf(chat.CodeBadJSON, "the request body is not valid UTF-8")
+	}
+	err := json.Unmarshal(body, v)
+	var (
+		ce     *chat.Error
+		typeEr *json.UnmarshalTypeError
+		syntax *json.SyntaxError
+	)
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &ce):
+		return ce
+	case errors.As(err, &typeEr):
+		return chat.Errorf(chat.CodeBadAccountType, "%s must be %s", fieldName(typeEr.Field), jsonKind(typeEr.Type))
+	case errors.As(err, &syntax):
+		return chat.Errorf(chat.CodeBadJSON, "the request body is not valid JSON (at byte %d)", syntax.Offset)
+	default:
+		return chat.Errorf(chat.CodeBadJSON, "the request body is not a JSON object")
+	}
+}
+
+func fieldName(f string) string {
+	if f == "" {
+		return "the request body"
+	}
+	return f
+}
+
+// jsonKind names a Go type as JSON calls it.
+func jsonKind(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Slice, reflect.Array:
+		return "a list"
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	case reflect.Bool:
+		return "true or false"
+	default:
+		return "a number"
+	}
+}
+
+// accountList is an AccountList, counted before it is decoded.
+type accountList []chat.Account
+
+func (l *accountList) UnmarshalJSON(b []byte) error {
+	if err := checkCount(b); err != nil {
+		return err
+	}
+	return json.Unmarshal(b, (*[]chat.Account)(l))
+}
+
+// userItems is a DeleteItem list, counted before it is decoded.
+type userItems []chat.UserItem
+
+func (l *userItems) UnmarshalJSON(b []byte) error {
+	if err := checkCount(b); err != nil {
+		return err
+	}
+	return json.Unmarshal(b, (*[]chat.UserItem)(l))
+}
+
+// checkCount refuses a JSON array of more than chat.MaxBatch elements
+// before any of them is decoded.
+func checkCount(b []byte) error {
+	if n := countElements(b); n > chat.MaxBatch {
+		return chat.Errorf(chat.CodeBatchCount, "%d accounts in one request, at most %d allowed", n, chat.MaxBatch)
+	}
+	return nil
+}
+
+// countElements counts the top-level elements of a JSON array that
+// encoding/json has already checked, without decoding any of them. It
+// returns 0 for anything but an array.
+func countElements(b []byte) int {
+	depth, n := 0, 0
+	inString, escaped, empty := false, false, true
+	for _, c := range b {
+		switch {
+		case inString:
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+			continue
+		case c == '"':
+			inString = true
+		case c == '[' || c == '{':
+			depth++
+			if depth == 1 {
+				continue
+			}
+		case c == ']' || c == '}':
+			depth--
+			continue
+		case c == ',' && depth == 1:
+			n++
+			continue
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+			continue
+		}
+		if depth >= 1 {
+			empty = false
+		}
+	}
+	if empty {
+		return 0
+	}
+	return n + 1
+}
+
+// errIdentifierMismatch refuses a body whose UserID and Identifier (the
+// older docs' name of the same field) differ.
+var errIdentifierMismatch = chat.Errorf(chat.CodeInvalidParameter, "UserID and Identifier name different accounts: give one")
