@@ -173,6 +173,7 @@ func (r *request) reply(status int, body any, allow string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode reply: %w", err)
 	}
+	b = append(b, '\n') // so that curl's output does not run into the prompt
 	headers := map[string]string{"Content-Type": "application/json"}
 	if allow != "" {
 		headers["Allow"] = allow

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -207,6 +208,9 @@ func decodeReply(t *testing.T, raw []byte, err error) httpReply {
 	r := httpReply{Status: resp.StatusCode, Headers: resp.Headers}
 	if ct := resp.Headers["Content-Type"]; ct != "application/json" {
 		t.Errorf("Content-Type = %q", ct)
+	}
+	if !strings.HasSuffix(resp.Body, "}\n") {
+		t.Errorf("body does not end in a newline: %q", resp.Body)
 	}
 	if resp.StatusCode == 200 {
 		if err := json.Unmarshal([]byte(resp.Body), &r.Env); err != nil {
