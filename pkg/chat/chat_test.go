@@ -107,3 +107,18 @@ func TestDecodePendingImport(t *testing.T) {
 		}
 	}
 }
+
+func TestMappingUsernameUUID(t *testing.T) {
+	m := chat.Mapping{UserIDAttribute: "username"}
+	_, _, err := m.Account("4f8e2b1c-0000-4000-8000-123456789abc", map[string]string{"sub": "4f8e2b1c-0000-4000-8000-123456789abc"})
+	if err == nil || !strings.Contains(err.Error(), "USER_ID_ATTRIBUTE=sub") {
+		t.Errorf("a UUID username: err %v, want a hint to map the sub", err)
+	}
+	if chat.ErrorCode(err) != chat.CodeInvalidParameter {
+		t.Errorf("code %d, want %d", chat.ErrorCode(err), chat.CodeInvalidParameter)
+	}
+	a, _, err := m.Account("jdoe", nil)
+	if err != nil || a.UserID != "jdoe" {
+		t.Errorf("a plain username: %+v %v", a, err)
+	}
+}

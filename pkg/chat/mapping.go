@@ -79,6 +79,9 @@ func (m Mapping) Account(userName string, attrs map[string]string) (a Account, d
 		return a, nil, err
 	}
 	if err := ValidateUserID(a.UserID); err != nil {
+		if m.UserIDAttribute == "username" && isUUID(a.UserID) {
+			return a, nil, fmt.Errorf("%w (the username is a UUID, as Cognito makes it when a pool signs in by email or phone: map USER_ID_ATTRIBUTE=sub instead)", err)
+		}
 		return a, nil, err
 	}
 	if m.NickAttribute != "-" {
@@ -94,4 +97,23 @@ func (m Mapping) Account(userName string, attrs map[string]string) (a Account, d
 		a.FaceURL, dropped = "", append(dropped, "FaceUrl")
 	}
 	return a, dropped, nil
+}
+
+// isUUID reports whether s has the form of a UUID: 36 characters, hex
+// digits in groups of 8-4-4-4-12.
+func isUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i, c := range s {
+		switch {
+		case i == 8 || i == 13 || i == 18 || i == 23:
+			if c != '-' {
+				return false
+			}
+		case !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'):
+			return false
+		}
+	}
+	return true
 }
