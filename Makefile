@@ -34,10 +34,12 @@ all: build
 
 ## test: go vet, every test with the race detector (this includes the
 ## template checks in internal/deploy: cfn-lint, sam validate --lint, sam build),
-## then the soak test verbosely so that its figures are printed.
+## printed as go test prints them plus one line naming every skipped test and
+## why (internal/testsum), then the soak test verbosely so that its figures
+## are printed.
 test:
 	$(GO) vet ./...
-	$(GO) test -race -skip '^TestSoak$$' ./...
+	set -o pipefail; $(GO) test -race -skip '^TestSoak$$' -json ./... | $(GO) run ./internal/testsum
 	$(GO) test -race -count=1 -run '^TestSoak$$' -v ./pkg/handler/
 
 ## bench: every Go benchmark, then the full measurements into BENCHMARKS.md (~2 min).
