@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -227,7 +228,7 @@ func (t *tally) run(ctx context.Context, client *chatapi.Client, ids []string) e
 		for _, id := range ids {
 			if failed[id] {
 				t.failed++
-				fmt.Fprintf(t.w, "%s\tfailed\n", id)
+				fmt.Fprintf(t.w, "%s\tfailed\t%s\n", id, oneField(res.Reason(id)))
 				continue
 			}
 			t.ok++
@@ -283,13 +284,21 @@ func (t *tally) run(ctx context.Context, client *chatapi.Client, ids []string) e
 	return nil
 }
 
+// itemReason says why an item failed: Chat's ResultInfo, which names the
+// code when the client wrote it, else the code and the info.
 func itemReason(it chat.ResultItem) string {
-	info := strings.ReplaceAll(it.ResultInfo, "\t", " ")
-	if info == "" {
-		return fmt.Sprintf("code %d", it.ResultCode)
+	code := strconv.Itoa(it.ResultCode)
+	switch {
+	case it.ResultInfo == "":
+		return "code " + code
+	case strings.Contains(it.ResultInfo, "code "+code):
+		return oneField(it.ResultInfo)
 	}
-	return fmt.Sprintf("code %d: %s", it.ResultCode, info)
+	return "code " + code + ": " + oneField(it.ResultInfo)
 }
+
+// oneField keeps a reason to one tab-separated field.
+func oneField(s string) string { return strings.ReplaceAll(s, "\t", " ") }
 
 func (t *tally) noteErrs(errs []error) {
 	for _, err := range errs {

@@ -120,13 +120,29 @@ func Errorf(code int, format string, args ...any) *Error {
 }
 
 // Error returns a message naming the command, the code and the class.
-func (e *Error) Error() string {
+func (e *Error) Error() string { return e.format(e.detail(true)) }
+
+// Public returns the message a caller may see: Error's, without an internal
+// cause.
+func (e *Error) Public() string { return e.format(e.Detail()) }
+
+// Detail returns what went wrong without the command and the code: Info,
+// and the cause unless it is internal.
+func (e *Error) Detail() string { return e.detail(!e.Internal) }
+
+func (e *Error) detail(withCause bool) string {
 	msg := e.Info
-	if e.Err != nil && msg == "" {
+	switch {
+	case e.Err == nil || !withCause:
+	case msg == "":
 		msg = e.Err.Error()
-	} else if e.Err != nil {
+	default:
 		msg += ": " + e.Err.Error()
 	}
+	return msg
+}
+
+func (e *Error) format(msg string) string {
 	if e.Command == "" {
 		return fmt.Sprintf("invalid input (code %d): %s", e.Code, msg)
 	}
@@ -134,17 +150,6 @@ func (e *Error) Error() string {
 		return fmt.Sprintf("chat %s: HTTP %d (code %d, %s): %s", e.Command, e.Status, e.Code, e.Class, msg)
 	}
 	return fmt.Sprintf("chat %s: code %d (%s): %s", e.Command, e.Code, e.Class, msg)
-}
-
-// Public returns the message a caller may see: Error's, without an internal
-// cause.
-func (e *Error) Public() string {
-	if !e.Internal {
-		return e.Error()
-	}
-	pub := *e
-	pub.Err = nil
-	return pub.Error()
 }
 
 // Unwrap returns the cause.

@@ -21,6 +21,21 @@ type ImportResult struct {
 	FailAccounts []string // UserIDs not imported
 	Errs         []error  // one *Error per failed call, in call order
 	Stats
+
+	// Causes holds, for each UserID in FailAccounts whose call failed
+	// after its retries, that call's error; an ID Chat itself listed as
+	// failed has none.
+	Causes map[string]error
+}
+
+// Reason says why the account id was not imported, in words a caller may
+// see.
+func (r ImportResult) Reason(id string) string {
+	var e *Error
+	if errors.As(r.Causes[id], &e) {
+		return e.Public()
+	}
+	return "Chat listed the account as failed"
 }
 
 // Err returns the first call error, or nil when every call was answered.

@@ -2,6 +2,7 @@ package chatapi
 
 import (
 	"context"
+	"errors"
 	"sync"
 
 	"github.com/chatsync/chat-lambdas/pkg/chat"
@@ -60,6 +61,12 @@ func (c *Client) ImportAccounts(ctx context.Context, accounts []chat.Account) (c
 		res.FailAccounts = append(res.FailAccounts, fails[k]...)
 		if errs[k] != nil {
 			res.Errs = append(res.Errs, errs[k])
+			if res.Causes == nil {
+				res.Causes = make(map[string]error)
+			}
+			for _, id := range fails[k] {
+				res.Causes[id] = errs[k]
+			}
 		}
 	}
 	return res, nil
@@ -109,7 +116,7 @@ func (c *Client) perItem(ctx context.Context, cmd string, ids []string, body fun
 			it, ok := byID[id]
 			switch {
 			case err != nil:
-				it = chat.ResultItem{UserID: id, ResultCode: chat.ErrorCode(err), ResultInfo: err.Error()}
+				it = chat.ResultItem{UserID: id, ResultCode: chat.ErrorCode(err), ResultInfo: detail(err)}
 			case !ok:
 				it = chat.ResultItem{UserID: id, ResultCode: chat.CodeServerError, ResultInfo: "chat " + cmd + ": no result for this UserID"}
 			}
@@ -169,4 +176,14 @@ func (c *Client) chunks(ctx context.Context, n int, fn func(ctx context.Context,
 		})
 	}
 	wg.Wait()
+}
+
+// detail is the ResultInfo of an item whose call failed: what went wrong,
+// without the code the item carries already, and without an internal cause.
+func detail(err error) string {
+	var e *chat.Error
+	if errors.As(err, &e) {
+		return e.Detail()
+	}
+	return "request failed"
 }
