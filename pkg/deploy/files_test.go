@@ -17,7 +17,7 @@ func TestMakefileLambdaTargets(t *testing.T) {
 	if err != nil {
 		missingTool(t, "make not found")
 	}
-	for id, pkg := range map[string]string{"ImportFunction": "./functions/import", "DeleteFunction": "./functions/delete"} {
+	for id, pkg := range functionPackages {
 		r := run(t, time.Minute, mk, "-n", "build-"+id, "ARTIFACTS_DIR=/artifacts/"+id)
 		if r.err != nil {
 			t.Fatalf("make -n build-%s: %v\n%s", id, r.err, r.combined())
@@ -53,8 +53,6 @@ checks = [
     d["deploy"]["parameters"]["capabilities"] == "CAPABILITY_IAM",
     d["deploy"]["parameters"]["confirm_changeset"] is True,
     d["deploy"]["parameters"]["resolve_s3"] is True,
-    "ChatSecretArn=" in d["deploy"]["parameters"]["parameter_overrides"],
-    "ChatRegion=" in d["deploy"]["parameters"]["parameter_overrides"],
     d["validate"]["parameters"]["lint"] is True,
 ]
 bad = [i for i, ok in enumerate(checks) if not ok]
