@@ -59,7 +59,7 @@ var (
 // CloudFormation's transform does at deploy time.
 func translateWith(t *testing.T, params map[string]string) map[string]any {
 	t.Helper()
-	loadTemplates(t) // skips or fails as the plain translation does
+	loadTemplates(t)             // skips or fails as the plain translation does
 	b, _ := json.Marshal(params) // map keys are sorted: a stable cache key
 	key := string(b)
 	translateWithMu.Lock()
