@@ -1,5 +1,6 @@
 // Package deploy holds no code: its tests check the deployment files at the
-// module root. They lint template.yaml with cfn-lint (both HTTP auth modes),
+// module root. They lint template.yaml with cfn-lint (with parameter sets
+// that flip every condition),
 // check its structure through the SAM translator (with parameter values that
 // switch on every optional feature), evaluate its Rules section, run the real
 // SAM CLI's `sam validate --lint` and `sam build` (every bootstrap must come
