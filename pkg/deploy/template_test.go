@@ -385,7 +385,7 @@ func TestTemplateFunctions(t *testing.T) {
 	if !same(env["RETRY_QUEUE_URL"], jv(`{"Ref":"RetryQueue"}`)) || !same(env["DEAD_LETTER_QUEUE_URL"], jv(`{"Ref":"DeadLetterQueue"}`)) {
 		t.Errorf("queue URLs: RETRY_QUEUE_URL %v, DEAD_LETTER_QUEUE_URL %v", env["RETRY_QUEUE_URL"], env["DEAD_LETTER_QUEUE_URL"])
 	}
-	// The import log group is declared (retention; the metric filter needs it).
+	// The import log group is declared (fixed name, retention).
 	if !same(at(imp, "LoggingConfig", "LogGroup"), jv(`{"Ref":"ImportFunctionLogGroup"}`)) {
 		t.Errorf("ImportFunction LoggingConfig.LogGroup = %v, want Ref ImportFunctionLogGroup", at(imp, "LoggingConfig", "LogGroup"))
 	}
