@@ -83,3 +83,26 @@ func TestCIScript(t *testing.T) {
 		}
 	}
 }
+
+// TestMakeBuildAll: `make build` builds every function's bootstrap into
+// bin/<short name>.
+func TestMakeBuildAll(t *testing.T) {
+	readRootFile(t, "Makefile")
+	mk, err := exec.LookPath("make")
+	if err != nil {
+		missingTool(t, "make not found")
+	}
+	r := run(t, time.Minute, mk, "-n", "build")
+	if r.err != nil {
+		t.Fatalf("make -n build: %v\n%s", r.err, r.combined())
+	}
+	for short, pkg := range map[string]string{
+		"import": "./functions/import", "delete": "./functions/delete",
+		"usersig": "./functions/usersig", "sync": "./functions/sync",
+	} {
+		want := "bin/" + short + `/bootstrap" ` + pkg
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("make build does not build %s into bin/%s:\n%s", pkg, short, r.stdout)
+		}
+	}
+}
