@@ -1,7 +1,8 @@
 # chat-lambdas: build, test and deploy helpers.
 #
-# `sam build` calls build-ImportFunction / build-DeleteFunction (template.yaml
-# uses BuildMethod: makefile) with ARTIFACTS_DIR set; SAM's own go1.x builder
+# `sam build` calls build-ImportFunction, build-DeleteFunction,
+# build-UserSigFunction and build-SyncFunction (template.yaml uses
+# BuildMethod: makefile) with ARTIFACTS_DIR set; SAM's own go1.x builder
 # passes no build tags or linker flags, hence this file.
 
 SHELL := /bin/bash
@@ -28,7 +29,7 @@ LAMBDA_GOFLAGS := -tags lambda.norpc -trimpath -ldflags='-s -w'
 FUZZTIME ?= 10s
 
 .PHONY: all test bench demo local build build-ImportFunction build-DeleteFunction \
-	sam-build lint fuzz tools clean distclean
+	build-UserSigFunction build-SyncFunction sam-build lint fuzz tools clean distclean
 
 all: build
 
@@ -54,10 +55,12 @@ demo:
 local:
 	$(GO) run ./cmd/chatsync local
 
-## build: both Lambda bootstraps into bin/import and bin/delete.
+## build: every Lambda bootstrap into bin/import, bin/delete, bin/usersig and bin/sync.
 build:
 	$(MAKE) --no-print-directory build-ImportFunction ARTIFACTS_DIR=$(CURDIR)/bin/import
 	$(MAKE) --no-print-directory build-DeleteFunction ARTIFACTS_DIR=$(CURDIR)/bin/delete
+	$(MAKE) --no-print-directory build-UserSigFunction ARTIFACTS_DIR=$(CURDIR)/bin/usersig
+	$(MAKE) --no-print-directory build-SyncFunction ARTIFACTS_DIR=$(CURDIR)/bin/sync
 
 # Called by `sam build` with ARTIFACTS_DIR in the environment.
 build-ImportFunction: ARTIFACTS_DIR ?= $(CURDIR)/bin/import
@@ -69,6 +72,16 @@ build-DeleteFunction: ARTIFACTS_DIR ?= $(CURDIR)/bin/delete
 build-DeleteFunction:
 	mkdir -p "$(ARTIFACTS_DIR)"
 	$(LAMBDA_ENV) $(GO) build $(LAMBDA_GOFLAGS) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/delete
+
+build-UserSigFunction: ARTIFACTS_DIR ?= $(CURDIR)/bin/usersig
+build-UserSigFunction:
+	mkdir -p "$(ARTIFACTS_DIR)"
+	$(LAMBDA_ENV) $(GO) build $(LAMBDA_GOFLAGS) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/usersig
+
+build-SyncFunction: ARTIFACTS_DIR ?= $(CURDIR)/bin/sync
+build-SyncFunction:
+	mkdir -p "$(ARTIFACTS_DIR)"
+	$(LAMBDA_ENV) $(GO) build $(LAMBDA_GOFLAGS) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/sync
 
 ## sam-build: the real SAM CLI build into .aws-sam/build (settings in samconfig.toml).
 sam-build:

@@ -218,7 +218,7 @@ func TestEnvJSON(t *testing.T) {
 	var env map[string]map[string]string
 	decodeEvent(t, "env.json", &env)
 	out := loadTemplates(t).Transformed
-	for _, id := range []string{"ImportFunction", "DeleteFunction"} {
+	for _, id := range allFunctions {
 		vars := asMap(at(resource(t, out, id, "AWS::Lambda::Function"), "Properties", "Environment", "Variables"))
 		got, ok := env[id]
 		if !ok {
@@ -239,7 +239,7 @@ func TestEnvJSON(t *testing.T) {
 			}
 		}
 	}
-	if len(env) != 2 {
-		t.Errorf("env.json has %d entries, want ImportFunction and DeleteFunction", len(env))
+	if len(env) != len(allFunctions) {
+		t.Errorf("env.json has %d entries, want one for each of %v", len(env), allFunctions)
 	}
 }

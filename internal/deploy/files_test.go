@@ -17,7 +17,7 @@ func TestMakefileLambdaTargets(t *testing.T) {
 	if err != nil {
 		missingTool(t, "make not found")
 	}
-	for id, pkg := range map[string]string{"ImportFunction": "./functions/import", "DeleteFunction": "./functions/delete"} {
+	for id, pkg := range functionPackages {
 		r := run(t, time.Minute, mk, "-n", "build-"+id, "ARTIFACTS_DIR=/artifacts/"+id)
 		if r.err != nil {
 			t.Fatalf("make -n build-%s: %v\n%s", id, r.err, r.combined())
@@ -53,8 +53,6 @@ checks = [
     d["deploy"]["parameters"]["capabilities"] == "CAPABILITY_IAM",
     d["deploy"]["parameters"]["confirm_changeset"] is True,
     d["deploy"]["parameters"]["resolve_s3"] is True,
-    "ChatSecretArn=" in d["deploy"]["parameters"]["parameter_overrides"],
-    "ChatRegion=" in d["deploy"]["parameters"]["parameter_overrides"],
     d["validate"]["parameters"]["lint"] is True,
 ]
 bad = [i for i, ok in enumerate(checks) if not ok]
@@ -82,6 +80,29 @@ func TestCIScript(t *testing.T) {
 	for _, want := range []string{"#!/usr/bin/env bash", "set -euo pipefail", "export CI=true", "make test"} {
 		if !strings.Contains(s, want) {
 			t.Errorf(".ci/run lacks %q", want)
+		}
+	}
+}
+
+// TestMakeBuildAll: `make build` builds every function's bootstrap into
+// bin/<short name>.
+func TestMakeBuildAll(t *testing.T) {
+	readRootFile(t, "Makefile")
+	mk, err := exec.LookPath("make")
+	if err != nil {
+		missingTool(t, "make not found")
+	}
+	r := run(t, time.Minute, mk, "-n", "build")
+	if r.err != nil {
+		t.Fatalf("make -n build: %v\n%s", r.err, r.combined())
+	}
+	for short, pkg := range map[string]string{
+		"import": "./functions/import", "delete": "./functions/delete",
+		"usersig": "./functions/usersig", "sync": "./functions/sync",
+	} {
+		want := "bin/" + short + `/bootstrap" ` + pkg
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("make build does not build %s into bin/%s:\n%s", pkg, short, r.stdout)
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os/exec"
 	"path/filepath"
 	"reflect"
@@ -44,7 +45,6 @@ func TestCfnLintParameterSets(t *testing.T) {
 			"ChatRegion=frankfurt",
 			"HttpAuthMode=jwt",
 			"AdminGroup=ops",
-			"UserIdAttribute=custom:chat_id",
 			"KmsKeyArn=arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
 			"ChatBaseUrl=https://adminapiger.my-imcloud.com",
 			"AlarmTopicArn=arn:aws:sns:us-east-1:123456789012:chat-alarms",
@@ -66,7 +66,9 @@ func TestCfnLintParameterSets(t *testing.T) {
 
 // translateScript decodes template.yaml with cfn-lint's loader (which knows
 // the short intrinsic tags) and runs the SAM translator on it, printing
-// {"source": ..., "transformed": ...} as JSON. Exit 3: a module is missing.
+// {"source": ..., "transformed": ...} as JSON. An optional second argument
+// is a JSON object of parameter values for the translator. Exit 3: a module
+// is missing.
 const translateScript = `
 import json, sys
 try:
@@ -88,7 +90,8 @@ doc.setdefault("Globals", {}).setdefault("Function", {})["CodeUri"] = code
 for res in doc.get("Resources", {}).values():
     if res.get("Type") == "AWS::Serverless::Function" and "CodeUri" in res.get("Properties", {}):
         res["Properties"]["CodeUri"] = code
-out = Translator({}, parser.Parser()).translate(doc, parameter_values={})
+params = json.loads(sys.argv[2]) if len(sys.argv) > 2 else {}
+out = Translator({}, parser.Parser()).translate(doc, parameter_values=params)
 print(json.dumps({"source": src, "transformed": out}, default=str))
 `
 
@@ -315,7 +318,7 @@ func sorted(s []string) []string {
 }
 
 var (
-	commonEnv = []string{"CHAT_SECRET_ID", "CHAT_REGION", "CHAT_BASE_URL", "CHAT_SECRET_TTL", "HTTP_AUTH_MODE", "ADMIN_GROUP"}
+	commonEnv = []string{"CHAT_SECRET_ID", "CHAT_REGION", "CHAT_BASE_URL", "CHAT_SECRET_TTL", "HTTP_AUTH_MODE", "ADMIN_GROUP", "USER_ID_ATTRIBUTE", "METRICS_NAMESPACE"}
 	importEnv = []string{"USER_ID_ATTRIBUTE", "NICK_ATTRIBUTE", "FACE_URL_ATTRIBUTE", "RETRY_QUEUE_URL", "DEAD_LETTER_QUEUE_URL"}
 )
 
@@ -325,7 +328,7 @@ func TestTemplateFunctions(t *testing.T) {
 
 	globals := asMap(at(src, "Globals", "Function"))
 	timeouts := map[string]float64{}
-	for _, id := range []string{"ImportFunction", "DeleteFunction"} {
+	for _, id := range allFunctions {
 		s := resource(t, src, id, "AWS::Serverless::Function")
 		if got := at(s, "Metadata", "BuildMethod"); got != "makefile" {
 			t.Errorf("%s Metadata.BuildMethod = %v, want makefile", id, got)
@@ -382,7 +385,7 @@ func TestTemplateFunctions(t *testing.T) {
 	if !same(env["RETRY_QUEUE_URL"], jv(`{"Ref":"RetryQueue"}`)) || !same(env["DEAD_LETTER_QUEUE_URL"], jv(`{"Ref":"DeadLetterQueue"}`)) {
 		t.Errorf("queue URLs: RETRY_QUEUE_URL %v, DEAD_LETTER_QUEUE_URL %v", env["RETRY_QUEUE_URL"], env["DEAD_LETTER_QUEUE_URL"])
 	}
-	// The import log group is declared (retention; the metric filter needs it).
+	// The import log group is declared (fixed name, retention).
 	if !same(at(imp, "LoggingConfig", "LogGroup"), jv(`{"Ref":"ImportFunctionLogGroup"}`)) {
 		t.Errorf("ImportFunction LoggingConfig.LogGroup = %v, want Ref ImportFunctionLogGroup", at(imp, "LoggingConfig", "LogGroup"))
 	}
@@ -521,17 +524,14 @@ func TestTemplateAlarms(t *testing.T) {
 	out := loadTemplates(t).Transformed
 	alarmActions := jv(`{"Fn::If":["HasAlarmTopic",[{"Ref":"AlarmTopicArn"}],{"Ref":"AWS::NoValue"}]}`)
 
-	mf := asMap(resource(t, out, "LostImportMetricFilter", "AWS::Logs::MetricFilter")["Properties"])
-	// aws-lambda-go's lambdacontext log handler writes slog's message under "message".
-	if mf["FilterPattern"] != `{ $.message = "lost import" }` {
-		t.Errorf("lost-import FilterPattern = %q", mf["FilterPattern"])
+	// The "lost import" log-pattern filter gave way to the functions' own
+	// Lost metric; no metric filter is left to keep in step with log text.
+	if mf := resourcesOfType(out, "AWS::Logs::MetricFilter"); len(mf) != 0 {
+		t.Errorf("metric filters %v: the embedded metrics replace them", slices.Collect(maps.Keys(mf)))
 	}
-	if !same(mf["LogGroupName"], jv(`{"Ref":"ImportFunctionLogGroup"}`)) {
-		t.Errorf("lost-import metric filter reads %v, want Ref ImportFunctionLogGroup", mf["LogGroupName"])
-	}
-	mt := asMap(asList(mf["MetricTransformations"])[0])
 
-	var dlqAlarm, lostAlarm bool
+	var dlqAlarm bool
+	metricAlarms := map[string]bool{}
 	for id, a := range resourcesOfType(out, "AWS::CloudWatch::Alarm") {
 		p := asMap(a["Properties"])
 		switch {
@@ -543,13 +543,17 @@ func TestTemplateAlarms(t *testing.T) {
 					t.Errorf("%s: want > 0, got %v %v", id, p["ComparisonOperator"], p["Threshold"])
 				}
 			}
-		case same(p["MetricName"], mt["MetricName"]) && same(p["Namespace"], mt["MetricNamespace"]):
-			lostAlarm = true
-			if num(t, p["Threshold"], "Threshold") > 1 {
-				t.Errorf("%s: threshold %v, want any lost import to alarm", id, p["Threshold"])
+		case same(p["Namespace"], jv(`{"Ref":"MetricsNamespace"}`)):
+			metricAlarms[fmt.Sprint(p["MetricName"])] = true
+			if !same(p["Dimensions"], jv(`[{"Name":"Function","Value":"import"}]`)) {
+				t.Errorf("%s: dimensions %v, want Function=import", id, p["Dimensions"])
 			}
-		default:
-			continue
+			if num(t, p["Threshold"], "Threshold") != 0 || p["ComparisonOperator"] != "GreaterThanThreshold" || p["Statistic"] != "Sum" {
+				t.Errorf("%s: %v %v %v, want Sum > 0: any one alarms", id, p["Statistic"], p["ComparisonOperator"], p["Threshold"])
+			}
+			if p["TreatMissingData"] != "notBreaching" {
+				t.Errorf("%s: TreatMissingData %v, want notBreaching", id, p["TreatMissingData"])
+			}
 		}
 		if !same(p["AlarmActions"], alarmActions) {
 			t.Errorf("%s: AlarmActions %v, want the SNS topic when AlarmTopicArn is set", id, p["AlarmActions"])
@@ -558,8 +562,10 @@ func TestTemplateAlarms(t *testing.T) {
 	if !dlqAlarm {
 		t.Errorf("no alarm on the DLQ's ApproximateNumberOfMessagesVisible")
 	}
-	if !lostAlarm {
-		t.Errorf("no alarm on the lost-import metric (%v/%v)", mt["MetricNamespace"], mt["MetricName"])
+	for _, m := range []string{"Lost", "Parked"} {
+		if !metricAlarms[m] {
+			t.Errorf("no alarm on the %s metric", m)
+		}
 	}
 }
 
@@ -575,6 +581,9 @@ func TestTemplateCognito(t *testing.T) {
 		if at(p, "Properties", "Principal") == "cognito-idp.amazonaws.com" &&
 			same(at(p, "Properties", "FunctionName"), jv(`{"Ref":"ImportFunction"}`)) {
 			invoke = true
+			if !same(at(p, "Properties", "SourceArn"), poolArn) {
+				t.Errorf("Cognito's invoke permission: SourceArn %v, want the stack's pool", at(p, "Properties", "SourceArn"))
+			}
 		}
 	}
 	if !invoke {
@@ -596,10 +605,13 @@ func TestTemplateHTTPAPIAuth(t *testing.T) {
 		"post /accounts":            "ImportFunction",
 		"delete /accounts/{userId}": "DeleteFunction",
 		"post /accounts/delete":     "DeleteFunction",
+		"get /usersig":              "UserSigFunction",
+		"post /usersig":             "UserSigFunction",
 	}
 	for _, mode := range []string{"iam", "jwt"} {
 		t.Run(mode, func(t *testing.T) {
-			body := asMap(resolveIf(at(api, "Properties", "Body"), map[string]bool{"IsJwt": mode == "jwt"}))
+			// The pool this stack creates; TestTemplateExistingPool covers the other.
+			body := asMap(resolveIf(at(api, "Properties", "Body"), map[string]bool{"IsJwt": mode == "jwt", "CreatesUserPool": true}))
 			schemes := asMap(at(body, "components", "securitySchemes"))
 			seen := map[string]bool{}
 			for path, item := range asMap(body["paths"]) {
@@ -671,9 +683,10 @@ func checkScheme(t *testing.T, mode, route, name string, scheme map[string]any) 
 			t.Errorf("jwt mode: %s uses %s = %v, want a JWT authorizer", route, name, scheme)
 			return
 		}
-		iss := fmt.Sprint(at(az, "jwtConfiguration", "issuer"))
-		if !strings.Contains(iss, "https://cognito-idp.${AWS::Region}.amazonaws.com/${UserPool}") {
-			t.Errorf("jwt issuer = %s, want the stack's user pool", iss)
+		iss := at(az, "jwtConfiguration", "issuer")
+		want := jv(`{"Fn::Sub":["https://cognito-idp.${AWS::Region}.amazonaws.com/${PoolId}",{"PoolId":{"Ref":"UserPool"}}]}`)
+		if !same(iss, want) {
+			t.Errorf("jwt issuer = %v, want the stack's user pool", iss)
 		}
 		if !same(at(az, "jwtConfiguration", "audience"), jv(`[{"Ref":"UserPoolClient"}]`)) {
 			t.Errorf("jwt audience = %v, want the app client", at(az, "jwtConfiguration", "audience"))
@@ -684,9 +697,27 @@ func checkScheme(t *testing.T, mode, route, name string, scheme map[string]any) 
 func TestTemplateOutputs(t *testing.T) {
 	out := loadTemplates(t).Transformed
 	outputs := asMap(out["Outputs"])
-	for _, name := range []string{"ApiUrl", "UserPoolId", "UserPoolClientId", "ImportFunctionArn", "DeleteFunctionArn", "RetryQueueUrl", "DeadLetterQueueUrl"} {
+	for _, name := range []string{
+		"ApiUrl", "UserPoolId", "UserPoolClientId", "ImportFunctionArn", "DeleteFunctionArn", "UserSigFunctionArn",
+		"RetryQueueUrl", "DeadLetterQueueUrl", "RetryQueueArn", "DeadLetterQueueArn", "DashboardName",
+	} {
 		if at(outputs, name, "Value") == nil {
 			t.Errorf("output %s missing", name)
+		}
+	}
+	// The redrive runbooks need ARNs; optional features' outputs exist with them.
+	for name, want := range map[string]struct{ value, cond string }{
+		"RetryQueueArn":               {`{"Fn::GetAtt":["RetryQueue","Arn"]}`, ""},
+		"DeadLetterQueueArn":          {`{"Fn::GetAtt":["DeadLetterQueue","Arn"]}`, ""},
+		"SyncQueueArn":                {`{"Fn::GetAtt":["SyncQueue","Arn"]}`, "SyncEnabled"},
+		"SyncDeadLetterQueueArn":      {`{"Fn::GetAtt":["SyncDeadLetterQueue","Arn"]}`, "SyncEnabled"},
+		"SyncFunctionArn":             {`{"Fn::GetAtt":["SyncFunction","Arn"]}`, "SyncEnabled"},
+		"LifecycleDeadLetterQueueArn": {`{"Fn::GetAtt":["LifecycleDeadLetterQueue","Arn"]}`, "LifecycleEnabled"},
+		"UserPoolId":                  {poolIDJSON, ""},
+	} {
+		o := asMap(outputs[name])
+		if !same(o["Value"], jv(want.value)) || fmt.Sprint(o["Condition"]) != fmt.Sprint(orNil(want.cond)) {
+			t.Errorf("output %s = %v (condition %v), want %s (condition %q)", name, o["Value"], o["Condition"], want.value, want.cond)
 		}
 	}
 }
