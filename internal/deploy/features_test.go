@@ -467,13 +467,23 @@ func TestTemplateThrottling(t *testing.T) {
 		}
 		rate := num(t, rs["ThrottlingRateLimit"], key+" rate")
 		burst := num(t, rs["ThrottlingBurstLimit"], key+" burst")
-		if rate <= 0 || rate*callsPerRequest > capPerSecond || burst*callsPerRequest > capPerSecond {
-			t.Errorf("%s: rate %v burst %v; x %d calls a request must stay within %d calls/s", key, rate, burst, callsPerRequest, capPerSecond)
+		// API Gateway admits up to rate + burst requests in one second.
+		if rate <= 0 || (rate+burst)*callsPerRequest > capPerSecond {
+			t.Errorf("%s: rate %v burst %v; (rate + burst) x %d calls a request must stay within %d calls/s", key, rate, burst, callsPerRequest, capPerSecond)
 		}
 	}
 	for id, esm := range resourcesOfType(out, "AWS::Lambda::EventSourceMapping") {
 		if mc := num(t, at(esm, "Properties", "ScalingConfig", "MaximumConcurrency"), id+" MaximumConcurrency"); mc < 2 || mc > 5 {
 			t.Errorf("%s: MaximumConcurrency %v, want 2-5", id, mc)
+		}
+	}
+	// No role may consume every queue in the account: SAM's SQS event
+	// attaches AWSLambdaSQSQueueExecutionRole (Resource "*").
+	for id, role := range resourcesOfType(out, "AWS::IAM::Role") {
+		for _, arn := range asList(at(role, "Properties", "ManagedPolicyArns")) {
+			if s, _ := arn.(string); strings.Contains(s, "AWSLambdaSQSQueueExecutionRole") {
+				t.Errorf("%s has %s: it may receive and delete messages of every queue", id, s)
+			}
 		}
 	}
 	// No reserved concurrency: it fails to deploy on accounts with the
@@ -685,11 +695,11 @@ func checkSecretOnlyRole(t *testing.T, out map[string]any, roleID string, extra 
 		}
 	}
 	// Managed policies: logs, and the X-Ray write-only policy SAM attaches
-	// whenever Tracing is set (here, to a parameter); SQS polling for consumers.
+	// whenever Tracing is set (here, to a parameter). Queue consumers get
+	// statements scoped to their own queue instead of SAM's SQS policy.
 	for _, arn := range asList(at(role, "Properties", "ManagedPolicyArns")) {
 		s := fmt.Sprint(arn)
-		if !strings.HasSuffix(s, "service-role/AWSLambdaBasicExecutionRole") && !strings.HasSuffix(s, "AWSXrayWriteOnlyAccess") &&
-			!strings.HasSuffix(s, "service-role/AWSLambdaSQSQueueExecutionRole") {
+		if !strings.HasSuffix(s, "service-role/AWSLambdaBasicExecutionRole") && !strings.HasSuffix(s, "AWSXrayWriteOnlyAccess") {
 			t.Errorf("%s: unexpected managed policy %s", roleID, s)
 		}
 	}
@@ -798,9 +808,14 @@ func TestTemplateSync(t *testing.T) {
 		}
 	}
 
+	syncQueue := jv(`{"Fn::GetAtt":["SyncQueue","Arn"]}`)
 	checkSecretOnlyRole(t, out, "SyncFunctionRole", map[string]any{
-		"cognito-idp:ListUsers": poolArn,
-		"sqs:SendMessage":       jv(`{"Fn::GetAtt":["SyncQueue","Arn"]}`),
+		"cognito-idp:ListUsers":       poolArn,
+		"sqs:SendMessage":             syncQueue,
+		"sqs:ReceiveMessage":          syncQueue,
+		"sqs:DeleteMessage":           syncQueue,
+		"sqs:ChangeMessageVisibility": syncQueue,
+		"sqs:GetQueueAttributes":      syncQueue,
 	})
 }
 
@@ -1196,4 +1211,40 @@ func TestCfnLintFeatureSets(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestTemplateRetryQueueConsumer: the import function may consume the retry
+// queue and no other queue.
+func TestTemplateRetryQueueConsumer(t *testing.T) {
+	out := loadTemplates(t).Transformed
+	esm := resource(t, out, "RetryQueueEventSource", "AWS::Lambda::EventSourceMapping")
+	if !same(at(esm, "Properties", "EventSourceArn"), jv(`{"Fn::GetAtt":["RetryQueue","Arn"]}`)) || !same(at(esm, "Properties", "FunctionName"), jv(`{"Ref":"ImportFunction"}`)) {
+		t.Errorf("RetryQueueEventSource = %v", esm["Properties"])
+	}
+	consume := map[string]bool{}
+	for _, st := range roleStatements(t, resource(t, out, "ImportFunctionRole", "AWS::IAM::Role")) {
+		for _, a := range actionsOf(st.s["Action"]) {
+			if a == "sqs:ReceiveMessage" || a == "sqs:DeleteMessage" {
+				consume[a] = true
+				if !same(st.s["Resource"], jv(`{"Fn::GetAtt":["RetryQueue","Arn"]}`)) {
+					t.Errorf("ImportFunctionRole may %s on %v, want the retry queue only", a, st.s["Resource"])
+				}
+			}
+		}
+	}
+	if !consume["sqs:ReceiveMessage"] || !consume["sqs:DeleteMessage"] {
+		t.Errorf("ImportFunctionRole cannot consume the retry queue: %v", consume)
+	}
+}
+
+// actionsOf returns a statement's Action, a string or a list, as a list.
+func actionsOf(v any) []string {
+	if s, ok := v.(string); ok {
+		return []string{s}
+	}
+	var out []string
+	for _, a := range asList(v) {
+		out = append(out, fmt.Sprint(a))
+	}
+	return out
 }

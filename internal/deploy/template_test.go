@@ -462,6 +462,10 @@ func TestTemplatePolicies(t *testing.T) {
 					if !same(res, queues) {
 						t.Errorf("%s: sqs:SendMessage on %v, want the retry queue and the DLQ only", roleID, st.s["Resource"])
 					}
+				case "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes":
+					if id != "ImportFunction" || !same(st.s["Resource"], jv(`{"Fn::GetAtt":["RetryQueue","Arn"]}`)) {
+						t.Errorf("%s: %s on %v, want the import function on the retry queue only", roleID, action, st.s["Resource"])
+					}
 				default:
 					t.Errorf("%s: unexpected inline permission %s on %v", roleID, action, st.s["Resource"])
 				}

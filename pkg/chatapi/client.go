@@ -54,6 +54,20 @@ var DefaultRateLimits = map[string]float64{
 	chat.CmdKick:        200,
 }
 
+// SharedRateLimits returns DefaultRateLimits scaled by share, the fraction
+// of Tencent's app-wide caps one process may use when several processes
+// call Chat at once (CHAT_RATE_SHARE). A share outside (0, 1] means 1.
+func SharedRateLimits(share float64) map[string]float64 {
+	if share <= 0 || share > 1 {
+		share = 1
+	}
+	limits := make(map[string]float64, len(DefaultRateLimits))
+	for cmd, perSec := range DefaultRateLimits {
+		limits[cmd] = perSec * share
+	}
+	return limits
+}
+
 // Config configures a Client. Only Credentials and one of Region and BaseURL
 // are required.
 type Config struct {

@@ -72,13 +72,14 @@ type Server struct {
 	maxBody  int64
 	limiters map[string]*rate.Limiter // read-only after New
 
-	mu        sync.Mutex
-	key       []byte
-	accounts  map[string]chat.Account
-	counts    map[string]int
-	total     int
-	faults    []Fault // queued by Inject; Times is what remains
-	faultFunc func(cmd string) *Fault
+	mu          sync.Mutex
+	key         []byte
+	accounts    map[string]chat.Account
+	counts      map[string]int
+	rateLimited map[string]int // requests refused with 60007, per command
+	total       int
+	faults      []Fault // queued by Inject; Times is what remains
+	faultFunc   func(cmd string) *Fault
 
 	kicks  map[string]time.Time // when each account was last kicked
 	logins int                  // logins accepted by Login
@@ -91,16 +92,17 @@ func New(opts Options) *Server {
 		panic(err)
 	}
 	s := &Server{
-		appID:    opts.SDKAppID,
-		admin:    opts.Admin,
-		now:      opts.Now,
-		trialCap: opts.TrialCap,
-		maxBody:  opts.MaxBody,
-		limiters: make(map[string]*rate.Limiter),
-		key:      []byte(opts.Key),
-		accounts: make(map[string]chat.Account),
-		counts:   make(map[string]int),
-		kicks:    make(map[string]time.Time),
+		appID:       opts.SDKAppID,
+		admin:       opts.Admin,
+		now:         opts.Now,
+		trialCap:    opts.TrialCap,
+		maxBody:     opts.MaxBody,
+		limiters:    make(map[string]*rate.Limiter),
+		key:         []byte(opts.Key),
+		accounts:    make(map[string]chat.Account),
+		counts:      make(map[string]int),
+		rateLimited: make(map[string]int),
+		kicks:       make(map[string]time.Time),
 	}
 	if s.admin == "" {
 		s.admin = DefaultAdmin
@@ -187,6 +189,9 @@ func (s *Server) handle(r *http.Request, cmd string) (int, chat.Envelope) {
 		return http.StatusOK, failure(err.Code, err.Info)
 	}
 	if lim := s.limiters[cmd]; lim != nil && !lim.AllowN(s.now(), 1) {
+		s.mu.Lock()
+		s.rateLimited[cmd]++
+		s.mu.Unlock()
 		return http.StatusOK, failure(chat.CodeRateLimited, "REST API call frequency exceeded")
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, s.maxBody+1))
@@ -318,6 +323,15 @@ func (s *Server) Requests(cmd string) int {
 	return s.counts[cmd]
 }
 
+// RateLimited returns how many requests for cmd s refused with 60007 for
+// going over the command's rate cap, since it started or since
+// ResetCounters.
+func (s *Server) RateLimited(cmd string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.rateLimited[cmd]
+}
+
 // TotalRequests returns how many requests reached s, whatever their path.
 func (s *Server) TotalRequests() int {
 	s.mu.Lock()
@@ -330,6 +344,7 @@ func (s *Server) TotalRequests() int {
 func (s *Server) ResetCounters() {
 	s.mu.Lock()
 	clear(s.counts)
+	clear(s.rateLimited)
 	s.total = 0
 	s.logins = 0
 	s.mu.Unlock()

@@ -569,3 +569,17 @@ func readAll(t *testing.T, r io.Reader) string {
 	}
 	return string(b)
 }
+
+func TestRateLimitedCounter(t *testing.T) {
+	emu := start(t, chatemu.Options{RateLimits: map[string]int{chat.CmdCheck: 2}})
+	for range 5 {
+		call(t, emu, chat.CmdCheck, items("CheckItem", "a"))
+	}
+	if got := emu.RateLimited(chat.CmdCheck); got != 3 {
+		t.Errorf("RateLimited = %d after 5 requests against a cap of 2, want 3", got)
+	}
+	emu.ResetCounters()
+	if got := emu.RateLimited(chat.CmdCheck); got != 0 {
+		t.Errorf("RateLimited = %d after ResetCounters", got)
+	}
+}

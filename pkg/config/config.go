@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -31,6 +32,7 @@ const (
 	EnvFaceURLAttribute   = "FACE_URL_ATTRIBUTE"
 	EnvRetryQueueURL      = "RETRY_QUEUE_URL"
 	EnvDeadLetterQueueURL = "DEAD_LETTER_QUEUE_URL"
+	EnvRateShare          = "CHAT_RATE_SHARE"
 )
 
 // Config holds the settings of the functions; settings a function does not
@@ -42,6 +44,7 @@ type Config struct {
 	SecretTTL  time.Duration // CHAT_SECRET_TTL, default secrets.DefaultTTL
 	AuthMode   string        // HTTP_AUTH_MODE: "iam" (default) or "jwt"
 	AdminGroup string        // ADMIN_GROUP, default handler.DefaultAdminGroup
+	RateShare  float64       // CHAT_RATE_SHARE: the fraction of Tencent's caps one process may use, default 1
 
 	UserIDAttribute    string // USER_ID_ATTRIBUTE, default chat.DefaultUserIDAttribute
 	NickAttribute      string // NICK_ATTRIBUTE, default chat.DefaultNickAttribute
@@ -84,6 +87,9 @@ func Load(getenv func(string) string) (Config, error) {
 		errs = append(errs, err.Error())
 	}
 	if c.SecretTTL, err = SecretTTL(get(EnvSecretTTL, "")); err != nil {
+		errs = append(errs, err.Error())
+	}
+	if c.RateShare, err = RateShare(get(EnvRateShare, "")); err != nil {
 		errs = append(errs, err.Error())
 	}
 	if err := c.Auth().Validate(); err != nil {
@@ -163,4 +169,17 @@ func SecretTTL(s string) (time.Duration, error) {
 		return 0, fmt.Errorf("%s %q: must be positive", EnvSecretTTL, s)
 	}
 	return d, nil
+}
+
+// RateShare parses CHAT_RATE_SHARE: a number above 0 and at most 1; empty
+// means 1, the whole of each cap.
+func RateShare(s string) (float64, error) {
+	if s = strings.TrimSpace(s); s == "" {
+		return 1, nil
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || !(f > 0 && f <= 1) {
+		return 0, fmt.Errorf("%s %q: want a number above 0 and at most 1, such as 0.25", EnvRateShare, s)
+	}
+	return f, nil
 }

@@ -18,7 +18,7 @@ func TestLoadDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := config.Config{
-		SecretID: "chat/admin", Region: "singapore", SecretTTL: 5 * time.Minute, AuthMode: "iam",
+		SecretID: "chat/admin", Region: "singapore", SecretTTL: 5 * time.Minute, AuthMode: "iam", RateShare: 1,
 		AdminGroup: "chat-admins", UserIDAttribute: "sub", NickAttribute: "nickname", FaceURLAttribute: "picture",
 	}
 	if c != want {
@@ -38,6 +38,8 @@ func TestLoadErrors(t *testing.T) {
 		{"bad ttl", map[string]string{"CHAT_SECRET_ID": "s", "CHAT_REGION": "tokyo", "CHAT_SECRET_TTL": "5 minutes"}, []string{"CHAT_SECRET_TTL"}},
 		{"negative ttl", map[string]string{"CHAT_SECRET_ID": "s", "CHAT_REGION": "tokyo", "CHAT_SECRET_TTL": "-1m"}, []string{"must be positive"}},
 		{"bad mode", map[string]string{"CHAT_SECRET_ID": "s", "CHAT_REGION": "tokyo", "HTTP_AUTH_MODE": "open"}, []string{"HTTP_AUTH_MODE"}},
+		{"zero rate share", map[string]string{"CHAT_SECRET_ID": "s", "CHAT_REGION": "tokyo", "CHAT_RATE_SHARE": "0"}, []string{"CHAT_RATE_SHARE"}},
+		{"rate share over 1", map[string]string{"CHAT_SECRET_ID": "s", "CHAT_REGION": "tokyo", "CHAT_RATE_SHARE": "1.5"}, []string{"CHAT_RATE_SHARE"}},
 		{"bad queue", map[string]string{"CHAT_SECRET_ID": "s", "CHAT_REGION": "tokyo", "RETRY_QUEUE_URL": "my-queue"}, []string{"RETRY_QUEUE_URL"}},
 	}
 	for _, tt := range tests {

@@ -82,7 +82,7 @@ func (p *Parts) DeleteHandler() *handler.DeleteHandler {
 // secret fetch started.
 func New(ctx context.Context, cfg config.Config, getenv func(string) string, log *slog.Logger) (*Parts, error) {
 	creds := &lateCredentials{}
-	client, err := chatapi.New(chatapi.Config{Region: cfg.Region, BaseURL: cfg.BaseURL, Credentials: creds})
+	client, err := chatapi.New(chatapi.Config{Region: cfg.Region, BaseURL: cfg.BaseURL, Credentials: creds, RateLimits: chatapi.SharedRateLimits(cfg.RateShare)})
 	if err != nil {
 		return nil, err
 	}
