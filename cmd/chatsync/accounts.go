@@ -44,7 +44,9 @@ stderr for more than 200 UserIDs when stderr is a terminal, or always with
 
 It needs the real service (see the backend flags): it refuses to run on the
 emulator unless -emulator says so, so that nobody thinks real accounts
-changed.`, fs)
+changed. The emulator starts empty for each command and forgets everything
+at exit: -seed IDS creates accounts in it first, so that check and delete
+can be tried.`, fs)
 	io.WriteString(w, "\nRun 'chatsync help' for the backend flags.\n")
 }
 
@@ -54,6 +56,7 @@ type accountsOptions struct {
 	progress bool
 	verbose  bool
 	timeout  time.Duration
+	seed     string
 }
 
 func accountsFlags() (*flag.FlagSet, *accountsOptions) {
@@ -64,6 +67,7 @@ func accountsFlags() (*flag.FlagSet, *accountsOptions) {
 	fs.BoolVar(&o.progress, "progress", false, "draw the progress bar even when stderr is not a terminal")
 	fs.BoolVar(&o.verbose, "v", false, "print every account's outcome, not only failures")
 	fs.DurationVar(&o.timeout, "timeout", 30*time.Minute, "give up on calls not done after this long")
+	fs.StringVar(&o.seed, "seed", "", "with -emulator: `IDS` (comma-separated) to create in the emulator first, so that check or delete have accounts to find")
 	return fs, o
 }
 
@@ -91,6 +95,10 @@ func (c *cli) accounts(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	seed, err := parseSeed(o.seed, remote)
+	if err != nil {
+		return err
+	}
 	if remote == nil && !o.backend.emulator {
 		return usagef("no Chat backend configured, and accounts does not fall back to the emulator (real accounts would not change):\n" +
 			"  give -secret-id ID (or env CHAT_SECRET_ID, with AWS credentials) and -region NAME (or env CHAT_REGION),\n" +
@@ -104,7 +112,8 @@ func (c *cli) accounts(ctx context.Context, args []string) error {
 	defer stack.Close()
 	fmt.Fprintf(c.stderr, "backend: %s\n", stack.Backend)
 	if stack.Emulator != nil {
-		fmt.Fprintln(c.stderr, "note: the emulator lives in this process only: no real account changes")
+		fmt.Fprintln(c.stderr, "note: the emulator lives in this process only (empty but for -seed): no real account changes")
+		stack.Emulator.Seed(seed...)
 	}
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()

@@ -37,6 +37,10 @@ func TestAccountsOnEmulator(t *testing.T) {
 			[]string{"alice\tabsent", "bob\tabsent", "dave\tabsent", "ghost\tabsent"}, []string{"delete: 4 UserIDs: 0 deleted, 4 already absent, 0 failed"}},
 		{"flags before the operation, list on stdin", "carol\n", []string{"accounts", "-emulator", "-f", "-", "check"},
 			[]string{"carol\tNotImported"}, []string{"check: 1 UserID:"}},
+		{"seeded emulator: check finds the accounts", "", []string{"accounts", "-emulator", "-seed", "alice,bob", "check", "alice", "bob", "carol"},
+			[]string{"alice\tImported", "bob\tImported", "carol\tNotImported"}, []string{"check: 3 UserIDs: 2 imported, 1 not imported"}},
+		{"seeded emulator: delete deletes", "", []string{"accounts", "-emulator", "-seed", "alice", "-v", "delete", "alice"},
+			[]string{"alice\tdeleted"}, []string{"delete: 1 UserID: 1 deleted"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -131,6 +131,7 @@ func TestUsageErrors(t *testing.T) {
 		{"local argument", nil, []string{"local", "extra"}, []string{`unexpected argument "extra"`}},
 		{"local bad address", nil, []string{"local", "-addr", "nonsense"}, []string{`-addr "nonsense"`}},
 		{"local bad seed", nil, []string{"local", "-seed", "ok," + strings.Repeat("y", 33)}, []string{"-seed", "at most 32"}},
+		{"accounts seed with the real service", map[string]string{"CHAT_SECRET_KEY": "k"}, []string{"accounts", "-sdkappid", "1", "-region", "tokyo", "-seed", "a", "check", "a"}, []string{"-seed is for the emulator only"}},
 		{"invoke without event", nil, []string{"invoke", "import"}, []string{"want a function and an event"}},
 		{"invoke unknown function", nil, []string{"invoke", "update", "x.json"}, []string{`unknown function "update"`}},
 		{"invoke missing file", nil, []string{"invoke", "import", missing}, []string{"cannot read the event", "no such file"}},

@@ -73,22 +73,13 @@ func (c *cli) local(ctx context.Context, args []string) error {
 	if err != nil {
 		return usagef("-addr %q: want host:port, such as %s", o.addr, defaultAddr)
 	}
-	var seed []string
-	for id := range strings.SplitSeq(o.seed, ",") {
-		if id = strings.TrimSpace(id); id == "" {
-			continue
-		}
-		if err := chat.ValidateUserID(id); err != nil {
-			return usagef("-seed: %q: %v", id, err)
-		}
-		seed = append(seed, id)
-	}
 	remote, err := o.backend.remote(wasSet(fs), c.getenv)
 	if err != nil {
 		return err
 	}
-	if remote != nil && len(seed) > 0 {
-		return usagef("-seed is for the emulator only")
+	seed, err := parseSeed(o.seed, remote)
+	if err != nil {
+		return err
 	}
 	log := slog.New(slog.DiscardHandler)
 	if !o.quiet {
@@ -143,4 +134,23 @@ Try:
 
 Press Ctrl+C to stop.
 `, base)
+}
+
+// parseSeed reads a -seed flag: comma-separated UserIDs to create in the
+// emulator before anything else. It is refused with the real service.
+func parseSeed(s string, remote *local.Remote) ([]string, error) {
+	var seed []string
+	for id := range strings.SplitSeq(s, ",") {
+		if id = strings.TrimSpace(id); id == "" {
+			continue
+		}
+		if err := chat.ValidateUserID(id); err != nil {
+			return nil, usagef("-seed: %q: %v", id, err)
+		}
+		seed = append(seed, id)
+	}
+	if remote != nil && len(seed) > 0 {
+		return nil, usagef("-seed is for the emulator only")
+	}
+	return seed, nil
 }
