@@ -222,6 +222,11 @@ func (FakeChat) DeleteAccounts(_ context.Context, ids []string) (chat.DeleteResu
 	return chat.DeleteResult{Items: items, Stats: chat.Stats{Calls: 1, Attempts: 1}}, nil
 }
 
+// Kick succeeds at once.
+func (FakeChat) Kick(context.Context, string) (chat.Stats, error) {
+	return chat.Stats{Calls: 1, Attempts: 1}, nil
+}
+
 // OwnRig is the two handlers on FakeChat, with the functions' logger into
 // io.Discard.
 type OwnRig struct {

@@ -40,7 +40,7 @@ func parseHTTP(payload []byte, k kind) (*request, error) {
 	if r.v2 {
 		var e events.APIGatewayV2HTTPRequest
 		if err := json.Unmarshal(payload, &e); err != nil {
-			return nil, fmt.Errorf("decode HTTP API event: %w", err)
+			return nil, eventError("HTTP API event", err)
 		}
 		r.method = e.RequestContext.HTTP.Method
 		r.path = stripStage(e.RawPath, e.RequestContext.Stage)
@@ -63,7 +63,7 @@ func parseHTTP(payload []byte, k kind) (*request, error) {
 	} else {
 		var e events.APIGatewayProxyRequest
 		if err := json.Unmarshal(payload, &e); err != nil {
-			return nil, fmt.Errorf("decode REST API event: %w", err)
+			return nil, eventError("REST API event", err)
 		}
 		r.method = e.HTTPMethod
 		r.path = stripStage(e.Path, e.RequestContext.Stage)

@@ -3,6 +3,7 @@ package handler
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"reflect"
 	"unicode/utf8"
 
@@ -32,7 +33,6 @@ func decodeBody(body []byte, v any) error {
 	var (
 		ce     *chat.Error
 		typeEr *json.UnmarshalTypeError
-		syntax *json.SyntaxError
 	)
 	switch {
 	case err == nil:
@@ -40,12 +40,26 @@ func decodeBody(body []byte, v any) error {
 	case errors.As(err, &ce):
 		return ce
 	case errors.As(err, &typeEr):
-		return chat.Errorf(chat.CodeBadAccountType, "%s must be %s", fieldName(typeEr.Field), jsonKind(typeEr.Type))
-	case errors.As(err, &syntax):
-		return chat.Errorf(chat.CodeBadJSON, "the request body is not valid JSON (at byte %d)", syntax.Offset)
+		return chat.Errorf(chat.CodeBadAccountType, "%s", jsonProblem(err))
 	default:
-		return chat.Errorf(chat.CodeBadJSON, "the request body is not a JSON object")
+		return chat.Errorf(chat.CodeBadJSON, "the request body %s", jsonProblem(err))
 	}
+}
+
+// jsonProblem says what is wrong with a JSON document that did not decode,
+// in JSON's terms, never Go's.
+func jsonProblem(err error) string {
+	var (
+		typeEr *json.UnmarshalTypeError
+		syntax *json.SyntaxError
+	)
+	switch {
+	case errors.As(err, &typeEr):
+		return fmt.Sprintf("%s must be %s", fieldName(typeEr.Field), jsonKind(typeEr.Type))
+	case errors.As(err, &syntax):
+		return fmt.Sprintf("is not valid JSON (at byte %d)", syntax.Offset)
+	}
+	return "is not a JSON object"
 }
 
 func fieldName(f string) string {

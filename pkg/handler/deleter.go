@@ -13,12 +13,14 @@ import (
 // Deleter is the part of the Chat client the delete handler uses.
 type Deleter interface {
 	DeleteAccounts(ctx context.Context, ids []string) (chat.DeleteResult, error)
+	Kick(ctx context.Context, userID string) (chat.Stats, error)
 }
 
 // DeleteConfig configures a DeleteHandler. Chat is required.
 type DeleteConfig struct {
 	Chat         Deleter
 	Auth         Auth
+	UserPoolID   string // USER_POOL_ID: the stack's pool, for lifecycle events that come without the stack's wrapper
 	Logger       *slog.Logger
 	AnswerMargin time.Duration // kept back from the deadline to answer; default DefaultAnswerMargin
 	Now          func() time.Time
@@ -44,6 +46,8 @@ func (h *DeleteHandler) Invoke(ctx context.Context, payload []byte) ([]byte, err
 	switch k := classify(payload); k {
 	case kindHTTPv1, kindHTTPv2:
 		return h.http(iv, payload, k)
+	case kindLifecycle:
+		return h.lifecycle(iv, payload)
 	case kindDelete:
 		var b deleteBody
 		if err := decodeBody(payload, &b); err != nil {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 )
 
 // kind is the sort of Lambda event a payload is.
@@ -19,6 +18,7 @@ const (
 	kindImport      // {"UserID", "Nick"?, "FaceUrl"?}
 	kindBatchImport // {"AccountList": [...]}
 	kindDelete      // {"DeleteItem": [...]}
+	kindLifecycle   // a Cognito API call from CloudTrail on EventBridge, bare or in the stack's wrapper
 )
 
 // ErrUnknownEvent is the function error for a payload that is no event the
@@ -27,9 +27,27 @@ const (
 var ErrUnknownEvent = errors.New("unrecognized event")
 
 var (
-	errUnknownImportEvent = fmt.Errorf("%w: want a Cognito post-confirmation trigger, an API Gateway request, an SQS retry-queue batch, or an account_import or multiaccount_import body", ErrUnknownEvent)
-	errUnknownDeleteEvent = fmt.Errorf("%w: want an API Gateway request or an account_delete body", ErrUnknownEvent)
+	errUnknownImportEvent = &EventError{Msg: "unrecognized event: want a Cognito post-confirmation trigger, an API Gateway request, an SQS retry-queue batch, a Cognito lifecycle event from EventBridge, or an account_import or multiaccount_import body", unknown: true}
+	errUnknownDeleteEvent = &EventError{Msg: "unrecognized event: want an API Gateway request, a Cognito lifecycle event from EventBridge, or an account_delete body", unknown: true}
 )
+
+// EventError is a function error for a payload the function cannot take:
+// no event it accepts, or one that does not decode. It costs no Chat call.
+// Lambda reports it with errorType "EventError".
+type EventError struct {
+	Msg     string
+	unknown bool
+}
+
+func (e *EventError) Error() string { return e.Msg }
+
+// Is makes an unrecognized payload's error match ErrUnknownEvent.
+func (e *EventError) Is(target error) bool { return e.unknown && target == ErrUnknownEvent }
+
+// eventError is the function error of an event that does not decode.
+func eventError(what string, err error) error {
+	return &EventError{Msg: "invalid " + what + ": " + jsonProblem(err)}
+}
 
 // probe holds the top-level fields that tell events apart.
 type probe struct {
@@ -43,6 +61,8 @@ type probe struct {
 	Records        []struct {
 		EventSource string `json:"eventSource"`
 	} `json:"Records"`
+	DetailType  *string         `json:"detail-type"`
+	Event       json.RawMessage `json:"event"` // the stack's lifecycle wrapper: {"userPoolId","event"}
 	UserID      json.RawMessage `json:"UserID"`
 	Identifier  json.RawMessage `json:"Identifier"`
 	AccountList json.RawMessage `json:"AccountList"`
@@ -63,6 +83,8 @@ func classify(payload []byte) kind {
 	switch {
 	case p.TriggerSource != nil && p.UserPoolID != nil:
 		return kindCognito
+	case p.DetailType != nil || (p.Event != nil && p.UserPoolID != nil):
+		return kindLifecycle
 	case p.RequestContext != nil && p.Version == "2.0" && (p.RawPath != nil || p.RouteKey != nil):
 		return kindHTTPv2
 	case p.RequestContext != nil && p.HTTPMethod != nil:

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"sync/atomic"
@@ -29,8 +28,10 @@ type ImportConfig struct {
 	Chat            Importer
 	Mapping         chat.Mapping
 	Auth            Auth
-	RetryQueue      Queue // RETRY_QUEUE_URL; nil when unset
-	DeadLetterQueue Queue // DEAD_LETTER_QUEUE_URL; nil when unset
+	Users           Users  // reads users for lifecycle events; nil: lifecycle imports are refused
+	UserPoolID      string // USER_POOL_ID: the stack's pool; else lifecycle events must carry it in the stack's wrapper
+	RetryQueue      Queue  // RETRY_QUEUE_URL; nil when unset
+	DeadLetterQueue Queue  // DEAD_LETTER_QUEUE_URL; nil when unset
 	Logger          *slog.Logger
 
 	CognitoBudget time.Duration // default DefaultCognitoBudget
@@ -101,6 +102,8 @@ func (h *ImportHandler) Invoke(ctx context.Context, payload []byte) ([]byte, err
 		return h.http(iv, payload, k)
 	case kindSQS:
 		return h.sqs(iv, payload)
+	case kindLifecycle:
+		return h.lifecycle(iv, payload)
 	case kindImport, kindBatchImport:
 		b, err := decodeImport(payload)
 		if err != nil {
@@ -254,7 +257,7 @@ func (h *ImportHandler) cognito(iv *invocation, payload []byte) ([]byte, error) 
 		} `json:"request"`
 	}
 	if err := json.Unmarshal(payload, &e); err != nil {
-		return nil, fmt.Errorf("decode Cognito event: %w", err)
+		return nil, eventError("Cognito event", err)
 	}
 	who := []slog.Attr{slog.String("userPoolId", e.UserPoolID), slog.String("userName", e.UserName), slog.String("triggerSource", e.TriggerSource)}
 	out := outcome{event: "cognito", extra: who}

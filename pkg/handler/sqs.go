@@ -21,7 +21,7 @@ const sqsConcurrency = 4
 func (h *ImportHandler) sqs(iv *invocation, payload []byte) ([]byte, error) {
 	var e events.SQSEvent
 	if err := json.Unmarshal(payload, &e); err != nil {
-		return nil, fmt.Errorf("decode SQS event: %w", err)
+		return nil, eventError("SQS event", err)
 	}
 	ctx, cancel := withDeadline(iv.ctx, iv.start, 0, iv.answerMargin)
 	defer cancel()
