@@ -36,6 +36,14 @@ func (g *guard) call() {
 	g.mu.Unlock()
 }
 
+func (g *guard) Kick(_ context.Context, id string) (chat.Stats, error) {
+	g.call()
+	if chat.ValidateUserID(id) != nil {
+		g.flag("Kick " + id)
+	}
+	return chat.Stats{Calls: 1, Attempts: 1}, nil
+}
+
 func (g *guard) ImportAccount(_ context.Context, a chat.Account) (chat.Stats, error) {
 	g.call()
 	if a.Validate() != nil {
