@@ -84,6 +84,7 @@ type env struct {
 	retry  *memQueue
 	dlq    *memQueue
 	logs   *logBuffer
+	log    *slog.Logger // writes JSON lines into logs
 	imp    *handler.ImportHandler
 	del    *handler.DeleteHandler
 }
@@ -113,6 +114,7 @@ func newEnv(t *testing.T, o envOpts) *env {
 	}
 	e := &env{emu: emu, client: c, retry: &memQueue{}, dlq: &memQueue{}, logs: &logBuffer{}}
 	log := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	e.log = log
 	cfg := handler.ImportConfig{
 		Chat: c, Mapping: o.mapping, Auth: o.auth, Logger: log,
 		RetryQueue: e.retry, DeadLetterQueue: e.dlq,

@@ -37,17 +37,25 @@ type lifecycleReply struct {
 }
 
 // lifecycle parses and decides a lifecycle event for the stack's pool
-// (pool, else the wrapper's). When there is nothing to act on, done is
-// true and the reply is written: the event is logged and acknowledged,
-// since retrying cannot help.
-func (iv *invocation) lifecycle(payload []byte, pool string, out *outcome) (lifecycle.Event, lifecycle.Decision, []byte, bool) {
+// (pool, else the wrapper's). deletes says which events this function
+// follows: deletes (the delete function) or creates and updates (the
+// import function). When there is nothing to act on, done is true and the
+// reply is written: the event is logged and acknowledged, since retrying
+// cannot help.
+func (iv *invocation) lifecycle(payload []byte, pool string, deletes bool, out *outcome) (ev lifecycle.Event, d lifecycle.Decision, reply []byte, done bool) {
 	ev, err := lifecycle.Parse(payload)
 	if err != nil {
-		reply := iv.lifecycleDone(*out, "refused", "the event cannot be read: "+err.Error(), "")
-		return ev, lifecycle.Decision{}, reply, true
+		return ev, d, iv.lifecycleDone(*out, "refused", "the event cannot be read: "+err.Error(), ""), true
 	}
 	out.extra = append(out.extra, slog.Any("lifecycle", ev))
-	d := lifecycle.Decide(ev, ev.StackPool(pool), iv.auth.Mapping.UserIDAttribute)
+	if (ev.Action == lifecycle.Delete) != deletes {
+		other := "import"
+		if !deletes {
+			other = "delete"
+		}
+		return ev, d, iv.lifecycleDone(*out, "refused", ev.Name+" events go to the "+other+" function: check the stack's EventBridge rules", ""), true
+	}
+	d = lifecycle.Decide(ev, ev.StackPool(pool), iv.auth.Mapping.UserIDAttribute)
 	switch d.Verdict {
 	case lifecycle.Ignore:
 		return ev, d, iv.lifecycleDone(*out, "ignored", d.Reason, ""), true
@@ -110,7 +118,7 @@ func retryable(err error) bool {
 // its Nick and FaceUrl.
 func (h *ImportHandler) lifecycle(iv *invocation, payload []byte) ([]byte, error) {
 	out := outcome{event: "lifecycle"}
-	ev, d, reply, done := iv.lifecycle(payload, h.cfg.UserPoolID, &out)
+	ev, d, reply, done := iv.lifecycle(payload, h.cfg.UserPoolID, false, &out)
 	if done {
 		return reply, nil
 	}
@@ -166,7 +174,7 @@ func (h *ImportHandler) lifecycle(iv *invocation, payload []byte) ([]byte, error
 // as deleted.
 func (h *DeleteHandler) lifecycle(iv *invocation, payload []byte) ([]byte, error) {
 	out := outcome{event: "lifecycle"}
-	_, d, reply, done := iv.lifecycle(payload, h.cfg.UserPoolID, &out)
+	_, d, reply, done := iv.lifecycle(payload, h.cfg.UserPoolID, true, &out)
 	if done {
 		return reply, nil
 	}
