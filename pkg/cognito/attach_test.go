@@ -194,7 +194,7 @@ func TestAttachKeepsSettings(t *testing.T) {
 		Policies: &types.UserPoolPolicyType{PasswordPolicy: &types.PasswordPolicyType{
 			MinimumLength: aws.Int32(12), RequireNumbers: true, RequireSymbols: true, TemporaryPasswordValidityDays: 3,
 		}},
-		AutoVerifiedAttributes:   []types.VerifiedAttributeType{types.VerifiedAttributeTypeEmail},
+		AutoVerifiedAttributes: []types.VerifiedAttributeType{types.VerifiedAttributeTypeEmail},
 		// No UsernameAttributes: they are fixed at creation, and Cognito
 		// keeps them through UpdateUserPool, but moto resets them.
 		AdminCreateUserConfig:    &types.AdminCreateUserConfigType{AllowAdminCreateUserOnly: true},
