@@ -250,3 +250,10 @@ func TestNewRefusesMissingParts(t *testing.T) {
 }
 
 type nilChat struct{ poolsync.Chat }
+
+// failingLister fails every listing.
+type failingLister struct{}
+
+func (failingLister) ListPage(context.Context, string, string, string) (cognito.Page, error) {
+	return cognito.Page{}, errors.New("list users: access denied")
+}
