@@ -1,13 +1,9 @@
-package cognito
+package cognito_test
 
 import (
-	"archive/zip"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
-	"net/http"
-	"net/url"
 	"reflect"
 	"strings"
 	"testing"
@@ -16,8 +12,9 @@ import (
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
-	ltypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
+	"github.com/chatsync/chat-lambdas/pkg/cognito"
+	"github.com/chatsync/chat-lambdas/pkg/cognito/cognitotest"
 	"github.com/chatsync/chat-lambdas/pkg/moto"
 )
 
@@ -67,7 +64,7 @@ func TestUpdateInputMapsEveryField(t *testing.T) {
 			fill(t, pv.Field(i))
 		}
 	}
-	in, notes := UpdateInput(&p)
+	in, notes := cognito.UpdateInput(&p)
 	if len(notes) != 0 {
 		t.Errorf("notes = %q", notes)
 	}
@@ -97,55 +94,13 @@ func TestUpdateInputDropsDeprecatedValidity(t *testing.T) {
 		AdminCreateUserConfig: &types.AdminCreateUserConfigType{AllowAdminCreateUserOnly: true, UnusedAccountValidityDays: 7},
 		Policies:              &types.UserPoolPolicyType{PasswordPolicy: &types.PasswordPolicyType{TemporaryPasswordValidityDays: 7}},
 	}
-	in, notes := UpdateInput(p)
+	in, notes := cognito.UpdateInput(p)
 	if in.AdminCreateUserConfig.UnusedAccountValidityDays != 0 || !in.AdminCreateUserConfig.AllowAdminCreateUserOnly || len(notes) != 1 {
 		t.Errorf("AdminCreateUserConfig = %+v, notes %q", in.AdminCreateUserConfig, notes)
 	}
 	if p.AdminCreateUserConfig.UnusedAccountValidityDays != 7 {
 		t.Error("the pool read was changed")
 	}
-}
-
-// motoRole creates an IAM role on moto for a Lambda function, through
-// IAM's query API (the module has no IAM client).
-func motoRole(t *testing.T, srv *moto.Server, name string) string {
-	t.Helper()
-	form := url.Values{
-		"Action": {"CreateRole"}, "Version": {"2010-05-08"}, "RoleName": {name},
-		"AssumeRolePolicyDocument": {`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`},
-	}
-	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/", strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=0")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("CreateRole: HTTP %d", resp.StatusCode)
-	}
-	return "arn:aws:iam::123456789012:role/" + name
-}
-
-func motoFunction(t *testing.T, srv *moto.Server, lam *lambda.Client, name string) string {
-	t.Helper()
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	w, _ := zw.Create("bootstrap")
-	w.Write([]byte("#!/bin/sh\n"))
-	zw.Close()
-	out, err := lam.CreateFunction(context.Background(), &lambda.CreateFunctionInput{
-		FunctionName: aws.String(name),
-		Role:         aws.String(motoRole(t, srv, name)),
-		Runtime:      ltypes.RuntimeProvidedal2023,
-		Handler:      aws.String("bootstrap"),
-		Code:         &ltypes.FunctionCode{ZipFile: buf.Bytes()},
-	})
-	if err != nil {
-		t.Fatalf("CreateFunction: %v", err)
-	}
-	return aws.ToString(out.FunctionArn)
 }
 
 // snapshot is everything DescribeUserPool and GetUserPoolMfaConfig say
@@ -182,7 +137,7 @@ func TestAttachKeepsSettings(t *testing.T) {
 	ctx := context.Background()
 	api := cip.NewFromConfig(srv.Config())
 	lam := lambda.NewFromConfig(srv.Config())
-	fn := motoFunction(t, srv, lam, moto.UniqueName(t, "fn"))
+	fn := cognitotest.Function(t, srv, lam, moto.UniqueName(t, "fn"))
 	other := "arn:aws:lambda:us-east-1:123456789012:function:someone-elses"
 	created, err := api.CreateUserPool(ctx, &cip.CreateUserPoolInput{
 		PoolName: aws.String(moto.UniqueName(t, "pool")),
@@ -224,7 +179,7 @@ func TestAttachKeepsSettings(t *testing.T) {
 		t.Fatalf("setup: MfaConfiguration = %v", before["MfaConfiguration"])
 	}
 
-	c := New(api, Options{})
+	c := cognito.New(api, cognito.Options{})
 	plan, err := c.PlanAttach(ctx, pool, fn, false)
 	if err != nil {
 		t.Fatalf("PlanAttach: %v", err)
@@ -257,7 +212,7 @@ func TestAttachKeepsSettings(t *testing.T) {
 		t.Fatalf("GetPolicy: %v", err)
 	}
 	doc := aws.ToString(pol.Policy)
-	for _, s := range []string{"cognito-idp.amazonaws.com", plan.PoolARN, "lambda:InvokeFunction", PermissionStatementID(plan.PoolARN)} {
+	for _, s := range []string{"cognito-idp.amazonaws.com", plan.PoolARN, "lambda:InvokeFunction", cognito.PermissionStatementID(plan.PoolARN)} {
 		if s == "" || !strings.Contains(doc, s) {
 			t.Errorf("function policy lacks %q: %s", s, doc)
 		}
@@ -273,8 +228,8 @@ func TestAttachKeepsSettings(t *testing.T) {
 	}
 
 	// Another function: refused, unless forced.
-	if _, err := c.PlanAttach(ctx, pool, other, false); !errors.Is(err, ErrOtherTrigger) {
-		t.Fatalf("PlanAttach over another trigger: err = %v, want ErrOtherTrigger", err)
+	if _, err := c.PlanAttach(ctx, pool, other, false); !errors.Is(err, cognito.ErrOtherTrigger) {
+		t.Fatalf("PlanAttach over another trigger: err = %v, want cognito.ErrOtherTrigger", err)
 	}
 	plan, err = c.PlanAttach(ctx, pool, other, true)
 	if err != nil {
@@ -287,7 +242,7 @@ func TestAttachKeepsSettings(t *testing.T) {
 }
 
 func TestPlanAttachRefusesBadARN(t *testing.T) {
-	c := New(nil, Options{})
+	c := cognito.New(nil, cognito.Options{})
 	for _, a := range []string{"", "my-function", "arn:aws:sqs:us-east-1:123456789012:q", "arn:aws:lambda:us-east-1:123456789012:layer:x"} {
 		if _, err := c.PlanAttach(context.Background(), "pool", a, false); err == nil || !strings.Contains(err.Error(), "not a Lambda function ARN") {
 			t.Errorf("PlanAttach(%q) err = %v", a, err)

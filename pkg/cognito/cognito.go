@@ -230,3 +230,16 @@ func attrMap(attrs []types.AttributeType) map[string]string {
 	}
 	return m
 }
+
+// EstimatedUsers returns Cognito's estimate of the number of users in
+// pool (DescribeUserPool), for a progress bar.
+func (c *Client) EstimatedUsers(ctx context.Context, pool string) (int, error) {
+	out, err := c.api.DescribeUserPool(ctx, &cip.DescribeUserPoolInput{UserPoolId: aws.String(pool)})
+	if err != nil {
+		return 0, fmt.Errorf("describe user pool: %w", err)
+	}
+	if out.UserPool == nil {
+		return 0, nil
+	}
+	return int(out.UserPool.EstimatedNumberOfUsers), nil
+}

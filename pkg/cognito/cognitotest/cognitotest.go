@@ -3,16 +3,24 @@
 package cognitotest
 
 import (
+	"archive/zip"
+	"bytes"
 	"context"
 	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
 	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	ltypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
 	"github.com/chatsync/chat-lambdas/pkg/cognito"
+	"github.com/chatsync/chat-lambdas/pkg/moto"
 )
 
 // Pool is a user pool made for a test, with an app client for sign-ups.
@@ -131,4 +139,48 @@ func (p *Pool) add(ctx context.Context, u NewUser) (cognito.User, error) {
 		all[k] = v
 	}
 	return cognito.User{Username: u.Username, Status: u.Status, Enabled: !u.Disabled, Attributes: all}, nil
+}
+
+// role creates an IAM role on moto for a Lambda function, through
+// IAM's query API (the module has no IAM client).
+func role(t testing.TB, srv *moto.Server, name string) string {
+	t.Helper()
+	form := url.Values{
+		"Action": {"CreateRole"}, "Version": {"2010-05-08"}, "RoleName": {name},
+		"AssumeRolePolicyDocument": {`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`},
+	}
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=0")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("CreateRole: HTTP %d", resp.StatusCode)
+	}
+	return "arn:aws:iam::123456789012:role/" + name
+}
+
+// Function creates a Lambda function named name on moto, with a role of
+// its own, and returns its ARN.
+func Function(t testing.TB, srv *moto.Server, lam *lambda.Client, name string) string {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	w, _ := zw.Create("bootstrap")
+	w.Write([]byte("#!/bin/sh\n"))
+	zw.Close()
+	out, err := lam.CreateFunction(context.Background(), &lambda.CreateFunctionInput{
+		FunctionName: aws.String(name),
+		Role:         aws.String(role(t, srv, name)),
+		Runtime:      ltypes.RuntimeProvidedal2023,
+		Handler:      aws.String("bootstrap"),
+		Code:         &ltypes.FunctionCode{ZipFile: buf.Bytes()},
+	})
+	if err != nil {
+		t.Fatalf("CreateFunction: %v", err)
+	}
+	return aws.ToString(out.FunctionArn)
 }
