@@ -301,7 +301,7 @@ func (e *Engine) Users(ctx context.Context, users []cognito.User) (Counts, error
 	for _, id := range imp.FailAccounts {
 		failed[id] = true
 	}
-	why := "Chat listed it in FailAccounts"
+	why := "multiaccount_import: Chat listed it in FailAccounts"
 	if err := imp.Err(); err != nil {
 		why = reason(err)
 	}
@@ -312,7 +312,7 @@ func (e *Engine) Users(ctx context.Context, users []cognito.User) (Counts, error
 				c.AlreadyInChat-- // counted once, as a failure
 			}
 			c.Failed++
-			e.report(e.outcome(cd, Failed, "multiaccount_import: "+why))
+			e.report(e.outcome(cd, Failed, why))
 		case exists(cd):
 			c.Updated++
 			e.report(e.outcome(cd, Updated, ""))
