@@ -27,7 +27,7 @@ LAMBDA_GOFLAGS := -tags lambda.norpc -trimpath -ldflags='-s -w'
 
 FUZZTIME ?= 10s
 
-.PHONY: all test bench demo local build build-ImportFunction build-DeleteFunction \
+.PHONY: all test bench demo local build build-ImportFunction build-DeleteFunction build-SyncFunction \
 	sam-build lint fuzz tools clean distclean
 
 all: build
@@ -67,6 +67,11 @@ build-DeleteFunction: ARTIFACTS_DIR ?= $(CURDIR)/bin/delete
 build-DeleteFunction:
 	mkdir -p "$(ARTIFACTS_DIR)"
 	$(LAMBDA_ENV) $(GO) build $(LAMBDA_GOFLAGS) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/delete
+
+build-SyncFunction: ARTIFACTS_DIR ?= $(CURDIR)/bin/sync
+build-SyncFunction:
+	mkdir -p "$(ARTIFACTS_DIR)"
+	$(LAMBDA_ENV) $(GO) build $(LAMBDA_GOFLAGS) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/sync
 
 ## sam-build: the real SAM CLI build into .aws-sam/build (settings in samconfig.toml).
 sam-build:
