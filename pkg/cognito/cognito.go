@@ -4,10 +4,10 @@
 // username, and attaches a post-confirmation trigger to an existing pool
 // without resetting its other settings.
 //
-// ListUsers has a quota of 30 requests a second per account and Region
-// (Cognito's "UserRead" category shares it with AdminGetUser and others).
-// A Client keeps its own ListUsers calls under Options.ListRate and retries
-// TooManyRequestsException with backoff and jitter until its context ends.
+// By default Cognito allows ListUsers 30 requests a second per account and
+// Region, for every caller together. A Client keeps its own ListUsers calls
+// under Options.ListRate and retries TooManyRequestsException with backoff
+// and jitter until its context ends.
 package cognito
 
 import (
