@@ -194,9 +194,13 @@ func (c *Client) listUsers(ctx context.Context, in *cip.ListUsersInput) (*cip.Li
 // waits for the ListUsers limiter first.
 func (c *Client) retry(ctx context.Context, limited bool, call func() error) error {
 	backoff := c.opts.BaseBackoff
+	var throttled error // the last TooManyRequests, if any
 	for {
 		if limited {
 			if err := c.limiter.Wait(ctx); err != nil {
+				if throttled != nil {
+					return fmt.Errorf("%w (gave up: %v)", throttled, err)
+				}
 				return err
 			}
 		}
@@ -205,6 +209,7 @@ func (c *Client) retry(ctx context.Context, limited bool, call func() error) err
 		if !errors.As(err, &tm) {
 			return err
 		}
+		throttled = err
 		// Full jitter: a random wait up to the backoff, so that the
 		// streams throttled together do not come back together.
 		wait := time.Duration(rand.Int64N(int64(backoff))) + backoff/4
