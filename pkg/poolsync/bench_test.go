@@ -3,6 +3,7 @@ package poolsync_test
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -37,7 +38,8 @@ func BenchmarkSync(b *testing.B) {
 	pool.Add(b, specs)
 	b.Logf("made %d users on moto in %v", benchUsers, time.Since(setup).Round(time.Second))
 
-	users := cognito.New(pool.API, cognito.Options{})
+	timed := &timedAPI{API: pool.API}
+	users := cognito.New(timed, cognito.Options{})
 	caps := chatemu.DocumentedRateLimits()
 	listLimit := users.ListRate() * cognito.PageSize
 	chatLimit := float64(min(caps[chat.CmdCheck], caps[chat.CmdMultiImport]) * chat.MaxPerCall)
@@ -68,6 +70,23 @@ func BenchmarkSync(b *testing.B) {
 	b.ReportMetric(perSec, "users/s")
 	b.ReportMetric(limit, "limit-users/s")
 	b.ReportMetric(100*perSec/limit, "%-of-limit")
+	b.ReportMetric(float64(timed.total.Load())/float64(timed.calls.Load())/1e6, "ms/ListUsers")
+	b.Logf("%d ListUsers calls, %.1f ms each on average (16 streams in flight: moto answering in over 16/rate s would bind)",
+		timed.calls.Load(), float64(timed.total.Load())/float64(timed.calls.Load())/1e6)
 	b.Logf("%.0f users/s; binding limit %.0f users/s (listing %.0f = %.1f ListUsers/s × %d, Chat %.0f): %.1f%%",
 		perSec, limit, listLimit, users.ListRate(), cognito.PageSize, chatLimit, 100*perSec/limit)
+}
+
+// timedAPI measures how long moto takes to answer ListUsers.
+type timedAPI struct {
+	cognito.API
+	calls, total atomic.Int64
+}
+
+func (a *timedAPI) ListUsers(ctx context.Context, in *cip.ListUsersInput, optFns ...func(*cip.Options)) (*cip.ListUsersOutput, error) {
+	start := time.Now()
+	out, err := a.API.ListUsers(ctx, in, optFns...)
+	a.calls.Add(1)
+	a.total.Add(int64(time.Since(start)))
+	return out, err
 }
