@@ -115,7 +115,9 @@ func TestInvokeEveryEvent(t *testing.T) {
 	}
 	var names []string
 	for _, f := range files {
-		if name := filepath.Base(f); name != "env.json" {
+		// The sync function's events need Cognito and SQS, which invoke
+		// does not emulate; functions/sync_e2e_test.go runs them.
+		if name := filepath.Base(f); name != "env.json" && !strings.HasPrefix(name, "sync-") {
 			names = append(names, name)
 		}
 	}

@@ -73,6 +73,8 @@ func init() {
 		{"local", "serve the HTTP API on 127.0.0.1:3000, like `sam local start-api`", (*cli).local, (*cli).localUsage},
 		{"invoke", "run one event through a function, like `sam local invoke`", (*cli).invoke, (*cli).invokeUsage},
 		{"accounts", "import, delete or check accounts (for operators)", (*cli).accounts, (*cli).accountsUsage},
+		{"sync", "bring every user of a Cognito user pool into Chat", (*cli).sync, (*cli).syncUsage},
+		{"attach", "make an existing user pool call the import function on sign-up", (*cli).attach, (*cli).attachUsage},
 	}
 }
 

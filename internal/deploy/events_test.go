@@ -33,6 +33,7 @@ func TestEventFilesListed(t *testing.T) {
 		"cognito-signup.json", "cognito-forgot-password.json",
 		"http-import.json", "http-import-batch.json", "http-delete-path.json", "http-delete-body.json",
 		"rest-import.json", "direct-import.json", "direct-import-batch.json", "direct-delete.json", "sqs-retry.json",
+		"sync-schedule.json", "sync-page.json", // checked in sync_events_test.go
 	} {
 		known[n] = true
 	}

@@ -33,6 +33,9 @@ const (
 	EnvRetryQueueURL      = "RETRY_QUEUE_URL"
 	EnvDeadLetterQueueURL = "DEAD_LETTER_QUEUE_URL"
 	EnvRateShare          = "CHAT_RATE_SHARE"
+	EnvUserPoolID         = "USER_POOL_ID"
+	EnvSyncQueueURL       = "SYNC_QUEUE_URL"
+	EnvSyncListRate       = "SYNC_LIST_RATE"
 )
 
 // Config holds the settings of the functions; settings a function does not
@@ -51,6 +54,10 @@ type Config struct {
 	FaceURLAttribute   string // FACE_URL_ATTRIBUTE, default chat.DefaultFaceURLAttribute
 	RetryQueueURL      string // RETRY_QUEUE_URL
 	DeadLetterQueueURL string // DEAD_LETTER_QUEUE_URL
+
+	UserPoolID   string  // USER_POOL_ID: the stack's pool (lifecycle events, sync)
+	SyncQueueURL string  // SYNC_QUEUE_URL: the scheduled sync's queue
+	SyncListRate float64 // SYNC_LIST_RATE: ListUsers requests a second of one sync process; 0: the sync's default
 }
 
 // Mapping returns the attribute mapping the settings name.
@@ -77,6 +84,8 @@ func Load(getenv func(string) string) (Config, error) {
 		FaceURLAttribute:   m.FaceURLAttribute,
 		RetryQueueURL:      get(EnvRetryQueueURL, ""),
 		DeadLetterQueueURL: get(EnvDeadLetterQueueURL, ""),
+		UserPoolID:         get(EnvUserPoolID, ""),
+		SyncQueueURL:       get(EnvSyncQueueURL, ""),
 	}
 	var errs []string
 	if c.SecretID == "" {
@@ -95,7 +104,14 @@ func Load(getenv func(string) string) (Config, error) {
 	if err := c.Auth().Validate(); err != nil {
 		errs = append(errs, err.Error())
 	}
-	for k, v := range map[string]string{EnvRetryQueueURL: c.RetryQueueURL, EnvDeadLetterQueueURL: c.DeadLetterQueueURL} {
+	if v := get(EnvSyncListRate, ""); v != "" {
+		r, err := strconv.ParseFloat(v, 64)
+		if err != nil || !(r > 0 && r <= 30) {
+			errs = append(errs, fmt.Sprintf("%s %q: want ListUsers requests a second, above 0 and at most 30 (Cognito's quota)", EnvSyncListRate, v))
+		}
+		c.SyncListRate = r
+	}
+	for k, v := range map[string]string{EnvRetryQueueURL: c.RetryQueueURL, EnvDeadLetterQueueURL: c.DeadLetterQueueURL, EnvSyncQueueURL: c.SyncQueueURL} {
 		if v != "" && !strings.HasPrefix(v, "https://") && !strings.HasPrefix(v, "http://") {
 			errs = append(errs, fmt.Sprintf("%s %q: want a queue URL", k, v))
 		}

@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/chatsync/chat-lambdas/pkg/chat"
 	"github.com/chatsync/chat-lambdas/pkg/chatapi"
+	"github.com/chatsync/chat-lambdas/pkg/cognito"
 	"github.com/chatsync/chat-lambdas/pkg/config"
 	"github.com/chatsync/chat-lambdas/pkg/handler"
 	"github.com/chatsync/chat-lambdas/pkg/secrets"
@@ -49,11 +50,17 @@ func (p *Parts) sqs() *sqs.Client { return p.aws.sqs() }
 func (p *Parts) ImportHandler() *handler.ImportHandler {
 	cfg := p.Config
 	hc := handler.ImportConfig{
-		Chat:      p.Chat,
-		Mapping:   cfg.Mapping(),
-		Auth:      cfg.Auth(),
-		Logger:    p.Log,
-		InitStart: p.InitStart,
+		Chat:       p.Chat,
+		Mapping:    cfg.Mapping(),
+		Auth:       cfg.Auth(),
+		UserPoolID: cfg.UserPoolID,
+		Logger:     p.Log,
+		InitStart:  p.InitStart,
+	}
+	if p.aws != nil {
+		// Lifecycle events read users: the client makes no call until one
+		// comes, and the template grants the reads only when they are on.
+		hc.Users = users{cognito.New(p.Cognito(), cognito.Options{})}
 	}
 	if cfg.RetryQueueURL != "" || cfg.DeadLetterQueueURL != "" {
 		client := p.sqs()
@@ -69,7 +76,7 @@ func (p *Parts) ImportHandler() *handler.ImportHandler {
 
 // DeleteHandler wires the delete function's handler.
 func (p *Parts) DeleteHandler() *handler.DeleteHandler {
-	return handler.NewDeleteHandler(handler.DeleteConfig{Chat: p.Chat, Auth: p.Config.Auth(), Logger: p.Log})
+	return handler.NewDeleteHandler(handler.DeleteConfig{Chat: p.Chat, Auth: p.Config.Auth(), UserPoolID: p.Config.UserPoolID, Logger: p.Log})
 }
 
 // New builds the parts so that a cold start waits for as little as

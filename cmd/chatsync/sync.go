@@ -1,0 +1,247 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+
+	"github.com/chatsync/chat-lambdas/internal/local"
+	"github.com/chatsync/chat-lambdas/pkg/chat"
+	"github.com/chatsync/chat-lambdas/pkg/cognito"
+	"github.com/chatsync/chat-lambdas/pkg/poolsync"
+)
+
+func (c *cli) syncUsage(w io.Writer) {
+	fs, _ := syncFlags()
+	commandUsage(w, "chatsync sync -user-pool-id POOL [-dry-run] [-profiles] [-report FILE] [-v] [backend flags]", `
+Sync brings every user of a Cognito user pool into Tencent Cloud Chat: the
+users the post-confirmation trigger missed (signed up before the stack,
+created by an admin, imported from CSV, federated, lost imports).
+
+It lists the pool as 16 parallel streams (by the first hex digit of each
+user's sub), 60 users a page, under one limiter that keeps ListUsers below
+Cognito's quota of 30 requests a second; skips UNCONFIRMED users; maps each
+user to a UserID as the import function does (USER_ID_ATTRIBUTE,
+NICK_ATTRIBUTE, FACE_URL_ATTRIBUTE); asks Chat which accounts exist
+(account_check, 100 a call) and imports the missing ones with their Nick and
+FaceUrl (multiaccount_import). It never deletes. Run again after an
+interruption, it finishes the job: checks come before imports.
+
+  -profiles  also re-imports users already in Chat, to update Nick/FaceUrl
+  -dry-run   makes no import call, and says what it would do
+
+Output: a progress bar on stderr when it is a terminal (or with -progress);
+a summary on stderr; on stdout one line per failure,
+"UserID<TAB>failed<TAB>reason", and one per user with no usable UserID,
+"USERNAME<TAB>unmappable<TAB>reason" (with -v, one line per user:
+"UserID<TAB>imported|exists|updated|would-import|would-update", and
+"USERNAME<TAB>skip-unconfirmed"). -report FILE writes the summary as JSON.
+Exit status: 0 when nothing failed, 1 when something failed or the run was
+cut short, 2 for a usage error.
+
+AWS credentials, region and endpoint come from the SDK's usual chain
+(AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL, ...); it needs
+cognito-idp:ListUsers and cognito-idp:DescribeUserPool on the pool.`, fs)
+	io.WriteString(w, "\nRun 'chatsync help' for the backend flags.\n")
+}
+
+type syncOptions struct {
+	backend  backendFlags
+	pool     string
+	dryRun   bool
+	profiles bool
+	report   string
+	verbose  bool
+	progress bool
+	listRate float64
+	timeout  time.Duration
+}
+
+func syncFlags() (*flag.FlagSet, *syncOptions) {
+	fs := newFlagSet("sync")
+	o := &syncOptions{}
+	o.backend.register(fs)
+	fs.StringVar(&o.pool, "user-pool-id", "", "the Cognito user pool `ID` to sync (required)")
+	fs.BoolVar(&o.dryRun, "dry-run", false, "make no import call; say what would be imported")
+	fs.BoolVar(&o.profiles, "profiles", false, "re-import users already in Chat, to update their Nick and FaceUrl")
+	fs.StringVar(&o.report, "report", "", "write the summary as JSON to `FILE`")
+	fs.BoolVar(&o.verbose, "v", false, "print every user's outcome, not only failures")
+	fs.BoolVar(&o.progress, "progress", false, "draw the progress bar even when stderr is not a terminal")
+	fs.Float64Var(&o.listRate, "list-rate", cognito.DefaultListRate, "ListUsers requests a `second`, for all streams together (Cognito's quota is 30)")
+	fs.DurationVar(&o.timeout, "timeout", 12*time.Hour, "give up after this long")
+	return fs, o
+}
+
+// syncReport is the JSON that -report writes.
+type syncReport struct {
+	UserPoolID string          `json:"userPoolId"`
+	DryRun     bool            `json:"dryRun"`
+	Profiles   bool            `json:"profiles"`
+	Complete   bool            `json:"complete"` // every stream was listed to its end
+	Counts     poolsync.Counts `json:"counts"`
+	Seconds    float64         `json:"seconds"`
+	Error      string          `json:"error,omitempty"`
+}
+
+func (c *cli) sync(ctx context.Context, args []string) error {
+	fs, o := syncFlags()
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	switch {
+	case len(pos) > 0:
+		return usagef("unexpected argument %q", pos[0])
+	case strings.TrimSpace(o.pool) == "":
+		return usagef("-user-pool-id is required")
+	case o.listRate <= 0 || o.listRate > 30:
+		return usagef("-list-rate %v: want more than 0 and at most 30 (Cognito's ListUsers quota)", o.listRate)
+	case o.timeout <= 0:
+		return usagef("-timeout must be positive")
+	}
+	remote, err := o.backend.remote(wasSet(fs), c.getenv)
+	if err != nil {
+		return err
+	}
+	if remote == nil && !o.backend.emulator {
+		return usagef("no Chat backend configured, and sync does not fall back to the emulator (real accounts would not change):\n" +
+			"  give -secret-id ID (or env CHAT_SECRET_ID, with AWS credentials) and -region NAME (or env CHAT_REGION),\n" +
+			"  or -sdkappid N with -key-file FILE (or env CHAT_SECRET_KEY) and -region NAME;\n" +
+			"  or add -emulator to try it against a throwaway in-process emulator")
+	}
+	ctx, cancel := context.WithTimeout(ctx, o.timeout)
+	defer cancel()
+	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
+	if err != nil {
+		return fmt.Errorf("AWS configuration: %w", err)
+	}
+	users := cognito.New(cip.NewFromConfig(awsCfg), cognito.Options{ListRate: o.listRate})
+	stack, err := c.openStack(ctx, remote, local.NewLogger(c.stderr, slog.LevelWarn))
+	if err != nil {
+		return err
+	}
+	defer stack.Close()
+	fmt.Fprintf(c.stderr, "backend: %s\n", stack.Backend)
+	if stack.Emulator != nil {
+		fmt.Fprintln(c.stderr, "note: the emulator lives in this process only: no real account changes")
+	}
+	if o.dryRun {
+		fmt.Fprintln(c.stderr, "dry run: no account is imported")
+	}
+
+	var bar *progress
+	if o.progress || isTerminal(c.stderr) {
+		total, err := users.EstimatedUsers(ctx, o.pool)
+		if err != nil {
+			return err
+		}
+		bar = newProgress(c.stderr, "sync", total)
+	}
+	out := &syncOutput{w: c.stdout, verbose: o.verbose, bar: bar}
+	eng, err := poolsync.New(poolsync.Config{
+		Pool: o.pool, Users: users, Chat: stack.Client, Mapping: c.mapping(),
+		Profiles: o.profiles, DryRun: o.dryRun, OnOutcome: out.outcome,
+	})
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	counts, runErr := eng.Run(ctx)
+	out.finish()
+	rep := syncReport{UserPoolID: o.pool, DryRun: o.dryRun, Profiles: o.profiles, Complete: runErr == nil, Counts: counts, Seconds: time.Since(start).Seconds()}
+	if runErr != nil {
+		rep.Error = runErr.Error()
+		if errors.Is(runErr, context.Canceled) || errors.Is(runErr, context.DeadlineExceeded) {
+			rep.Error = "interrupted before the end: run sync again to finish"
+		}
+		fmt.Fprintf(c.stderr, "error: %s\n", rep.Error)
+	}
+	summarizeSync(c.stderr, rep)
+	if o.report != "" {
+		data, _ := json.MarshalIndent(rep, "", "  ")
+		if err := os.WriteFile(o.report, append(data, '\n'), 0o644); err != nil {
+			return fmt.Errorf("write the report: %w", err)
+		}
+	}
+	if runErr != nil || counts.Failed > 0 {
+		return errReported
+	}
+	return nil
+}
+
+// summarizeSync prints the summary line.
+func summarizeSync(w io.Writer, r syncReport) {
+	c := r.Counts
+	act := fmt.Sprintf("%d imported", c.Imported)
+	if r.DryRun {
+		act = fmt.Sprintf("%d would be imported", c.Imported)
+	}
+	if r.Profiles {
+		verb := "updated"
+		if r.DryRun {
+			verb = "would be updated"
+		}
+		act += fmt.Sprintf(", %d %s", c.Updated, verb)
+	}
+	fmt.Fprintf(w, "sync %s: %d listed; skipped %d unconfirmed, %d unmappable; %d already in Chat; %s; %d failed (%s, %s, %s)\n",
+		r.UserPoolID, c.Listed, c.SkippedUnconfirmed, c.SkippedUnmappable, c.AlreadyInChat, act, c.Failed,
+		plural(c.Pages, "page", "pages"), plural(c.ChatCalls, "Chat call", "Chat calls"), round(time.Duration(r.Seconds*float64(time.Second))))
+}
+
+// syncOutput prints outcomes as they come, from the sync's goroutines.
+type syncOutput struct {
+	mu      sync.Mutex
+	w       io.Writer
+	verbose bool
+	bar     *progress
+	pending int // outcomes not yet drawn on the bar
+}
+
+func (s *syncOutput) outcome(o poolsync.Outcome) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	who := o.UserID
+	if who == "" {
+		who = o.Username
+	}
+	switch {
+	case o.Action == poolsync.Failed || o.Action == poolsync.Unmappable:
+		fmt.Fprintf(s.w, "%s\t%s\t%s\n", who, o.Action, strings.ReplaceAll(o.Reason, "\t", " "))
+	case s.verbose:
+		fmt.Fprintf(s.w, "%s\t%s\n", who, o.Action)
+	}
+	if s.pending++; s.pending >= cognito.PageSize {
+		s.bar.add(s.pending)
+		s.pending = 0
+	}
+}
+
+func (s *syncOutput) finish() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.bar != nil {
+		s.bar.add(s.pending)
+		s.bar.finish()
+	}
+}
+
+// mapping reads USER_ID_ATTRIBUTE, NICK_ATTRIBUTE and FACE_URL_ATTRIBUTE,
+// as the functions do.
+func (c *cli) mapping() chat.Mapping {
+	return chat.Mapping{
+		UserIDAttribute:  strings.TrimSpace(c.getenv("USER_ID_ATTRIBUTE")),
+		NickAttribute:    strings.TrimSpace(c.getenv("NICK_ATTRIBUTE")),
+		FaceURLAttribute: strings.TrimSpace(c.getenv("FACE_URL_ATTRIBUTE")),
+	}
+}

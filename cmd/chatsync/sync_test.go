@@ -1,0 +1,213 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+
+	"github.com/chatsync/chat-lambdas/internal/cognitotest"
+	"github.com/chatsync/chat-lambdas/internal/moto"
+	"github.com/chatsync/chat-lambdas/pkg/chat"
+	"github.com/chatsync/chat-lambdas/pkg/chatemu"
+	"github.com/chatsync/chat-lambdas/pkg/cognito"
+)
+
+// syncWorld is a pool on moto and a Chat emulator, with the command line
+// and environment that point chatsync sync at them.
+type syncWorld struct {
+	pool     *cognitotest.Pool
+	emu      *chatemu.Running
+	args     []string // backend flags
+	env      map[string]string
+	want     map[string]bool // UserIDs a sync must import
+	unmapped []string        // usernames with no usable UserID
+	seeded   []string
+}
+
+func newSyncWorld(t *testing.T, n int) *syncWorld {
+	t.Helper()
+	srv := moto.Shared(t)
+	srv.SetEnv(t)
+	w := &syncWorld{want: map[string]bool{}, env: map[string]string{"USER_ID_ATTRIBUTE": "custom:chat_id"}}
+	w.pool = cognitotest.NewPool(t, cip.NewFromConfig(srv.Config()), moto.UniqueName(t, "pool"))
+	statuses := []string{cognito.StatusConfirmed, cognito.StatusUnconfirmed, cognito.StatusForceChangePassword, cognito.StatusConfirmed}
+	var users []cognitotest.NewUser
+	for i := range n {
+		u := cognitotest.NewUser{Username: fmt.Sprintf("u%03d", i), Status: statuses[i%4], Attributes: map[string]string{"nickname": fmt.Sprintf("N%d", i)}}
+		id := fmt.Sprintf("c%03d", i)
+		if i%9 != 4 {
+			u.Attributes["custom:chat_id"] = id
+		}
+		switch {
+		case u.Status == cognito.StatusUnconfirmed:
+		case i%9 == 4:
+			w.unmapped = append(w.unmapped, u.Username)
+		case i%5 == 0:
+			w.seeded = append(w.seeded, id)
+		default:
+			w.want[id] = true
+		}
+		users = append(users, u)
+	}
+	w.pool.Add(t, users)
+	w.emu = chatemu.StartTest(t, chatemu.Options{SDKAppID: testAppID, Key: "sync-test-key"})
+	w.emu.Seed(w.seeded...)
+	key := writeFile(t, "secret.json", `{"sdkAppId":1400000000,"secretKey":"sync-test-key","adminIdentifier":"administrator"}`)
+	w.args = []string{"-key-file", key, "-base-url", w.emu.URL}
+	return w
+}
+
+func (w *syncWorld) run(t *testing.T, args ...string) result {
+	t.Helper()
+	all := append([]string{"sync", "-user-pool-id", w.pool.ID}, args...)
+	return runCLI(t, runOpts{env: w.env}, append(all, w.args...)...)
+}
+
+func lines(s string) []string {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, "\n")
+}
+
+// TestSyncCommand runs chatsync sync against a pool on moto and a Chat
+// emulator: a dry run, a sync, a second sync, and a sync that fails.
+func TestSyncCommand(t *testing.T) {
+	w := newSyncWorld(t, 120)
+	n := len(w.want)
+
+	report := filepath.Join(t.TempDir(), "report.json")
+	r := w.run(t, "-dry-run", "-v", "-report", report)
+	r.want(t, exitOK, "dry run: no account is imported", fmt.Sprintf("%d would be imported", n), "0 failed")
+	would := 0
+	for _, l := range lines(r.stdout) {
+		if strings.HasSuffix(l, "\twould-import") {
+			would++
+		}
+	}
+	if would != n || w.emu.Len() != len(w.seeded) || w.emu.Requests(chat.CmdMultiImport) != 0 {
+		t.Errorf("dry run: %d would-import lines, Chat holds %d, %d import calls; want %d, %d, 0", would, w.emu.Len(), w.emu.Requests(chat.CmdMultiImport), n, len(w.seeded))
+	}
+	var rep syncReport
+	data, err := os.ReadFile(report)
+	if err != nil || json.Unmarshal(data, &rep) != nil {
+		t.Fatalf("report: %s, %v", data, err)
+	}
+	if !rep.DryRun || !rep.Complete || rep.Counts.Listed != 120 || rep.Counts.Imported != n || rep.Counts.SkippedUnmappable != len(w.unmapped) || rep.Counts.SkippedUnconfirmed != 30 {
+		t.Errorf("report = %+v", rep)
+	}
+
+	r = w.run(t)
+	r.want(t, exitOK, fmt.Sprintf("120 listed; skipped 30 unconfirmed, %d unmappable; %d already in Chat; %d imported; 0 failed", len(w.unmapped), len(w.seeded), n))
+	// Without -v, stdout holds the users with no usable UserID only.
+	got := lines(r.stdout)
+	if len(got) != len(w.unmapped) {
+		t.Errorf("stdout: %q, want a line for each of %q", got, w.unmapped)
+	}
+	for _, l := range got {
+		if f := strings.Split(l, "\t"); len(f) != 3 || f[1] != "unmappable" || !strings.HasPrefix(f[0], "u") {
+			t.Errorf("stdout line %q", l)
+		}
+	}
+	for id := range w.want {
+		if a, ok := w.emu.Account(id); !ok || a.Nick == "" {
+			t.Errorf("%s: %+v, %v", id, a, ok)
+		}
+	}
+	if w.emu.Len() != len(w.seeded)+n {
+		t.Errorf("Chat holds %d, want %d", w.emu.Len(), len(w.seeded)+n)
+	}
+
+	r = w.run(t)
+	r.want(t, exitOK, fmt.Sprintf("%d already in Chat; 0 imported; 0 failed", len(w.seeded)+n))
+
+	// A Chat that refuses every import: each user is a failure line, and
+	// the exit status is 1.
+	w2 := newSyncWorld(t, 40)
+	w2.emu.Inject(chatemu.Fault{Command: chat.CmdMultiImport, Code: chat.CodeNotAdmin, Times: 100})
+	r = w2.run(t)
+	r.want(t, exitFailure, fmt.Sprintf("%d failed", len(w2.want)))
+	failed := 0
+	for _, l := range lines(r.stdout) {
+		if f := strings.Split(l, "\t"); len(f) == 3 && f[1] == "failed" && w2.want[f[0]] && strings.Contains(f[2], "70403") {
+			failed++
+		}
+	}
+	if failed != len(w2.want) {
+		t.Errorf("%d failure lines, want %d:\n%s", failed, len(w2.want), r.stdout)
+	}
+}
+
+func TestSyncCommandUsage(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"sync", "-emulator"}, "-user-pool-id is required"},
+		{[]string{"sync", "-user-pool-id", "p"}, "no Chat backend configured"},
+		{[]string{"sync", "-user-pool-id", "p", "-emulator", "-list-rate", "50"}, "at most 30"},
+		{[]string{"sync", "-user-pool-id", "p", "-emulator", "extra"}, `unexpected argument "extra"`},
+		{[]string{"attach", "-user-pool-id", "p"}, "-function-arn is required"},
+		{[]string{"attach", "-user-pool-id", "p", "-function-arn", "my-fn"}, "not a Lambda function ARN"},
+	}
+	for _, tt := range tests {
+		r := run(t, tt.args...)
+		r.want(t, exitUsage, tt.want)
+	}
+}
+
+// TestAttachCommand: attach shows the difference, applies it only when
+// told, and refuses to replace another function's trigger unless forced.
+func TestAttachCommand(t *testing.T) {
+	srv := moto.Shared(t)
+	srv.SetEnv(t)
+	ctx := context.Background()
+	api := cip.NewFromConfig(srv.Config())
+	lam := lambda.NewFromConfig(srv.Config())
+	fn := cognitotest.Function(t, srv, lam, moto.UniqueName(t, "fn"))
+	pool := cognitotest.NewPool(t, api, moto.UniqueName(t, "pool"))
+	trigger := func() string {
+		out, err := api.DescribeUserPool(ctx, &cip.DescribeUserPoolInput{UserPoolId: aws.String(pool.ID)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out.UserPool.LambdaConfig == nil {
+			return ""
+		}
+		return aws.ToString(out.UserPool.LambdaConfig.PostConfirmation)
+	}
+	diff := "~ LambdaConfig.PostConfirmation: (unset) -> \"" + fn + "\""
+
+	r := run(t, "attach", "-user-pool-id", pool.ID, "-function-arn", fn, "-dry-run")
+	r.want(t, exitOK, diff, "dry run: nothing changed")
+	r = runCLI(t, runOpts{stdin: "n\n"}, "attach", "-user-pool-id", pool.ID, "-function-arn", fn)
+	r.want(t, exitFailure, diff, "not applied")
+	if trigger() != "" {
+		t.Fatal("changed without a yes")
+	}
+	r = runCLI(t, runOpts{stdin: "y\n"}, "attach", "-user-pool-id", pool.ID, "-function-arn", fn)
+	r.want(t, exitOK, diff, "applied")
+	if got := trigger(); got != fn {
+		t.Fatalf("trigger %q, want %q", got, fn)
+	}
+	r = run(t, "attach", "-user-pool-id", pool.ID, "-function-arn", fn, "-yes")
+	r.want(t, exitOK, "no change")
+
+	other := strings.Replace(fn, "function:", "function:other-", 1)
+	r = run(t, "attach", "-user-pool-id", pool.ID, "-function-arn", other, "-yes")
+	r.want(t, exitFailure, "different post-confirmation trigger", "-force")
+	if trigger() != fn {
+		t.Fatal("replaced without -force")
+	}
+	r = run(t, "attach", "-user-pool-id", pool.ID, "-function-arn", other, "-dry-run", "-force")
+	r.want(t, exitOK, "~ LambdaConfig.PostConfirmation: \""+fn+"\" -> \""+other+"\"")
+}

@@ -1,0 +1,92 @@
+package poolsync_test
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+
+	"github.com/chatsync/chat-lambdas/internal/cognitotest"
+	"github.com/chatsync/chat-lambdas/internal/moto"
+	"github.com/chatsync/chat-lambdas/pkg/chat"
+	"github.com/chatsync/chat-lambdas/pkg/chatapi"
+	"github.com/chatsync/chat-lambdas/pkg/chatemu"
+	"github.com/chatsync/chat-lambdas/pkg/cognito"
+	"github.com/chatsync/chat-lambdas/pkg/poolsync"
+)
+
+// benchUsers is the size of the benchmark's pool.
+const benchUsers = 10_000
+
+// BenchmarkSync syncs a pool of 10,000 confirmed users on moto into an
+// empty Chat emulator held to Tencent's documented caps, with the default
+// ListUsers rate, and reports users synced a second against the binding
+// limit: the listing limiter's rate × 60 users a page, or Chat's caps
+// (account_check and multiaccount_import, 100 calls a second of 100
+// accounts each), whichever is lower.
+func BenchmarkSync(b *testing.B) {
+	srv := moto.Shared(b)
+	pool := cognitotest.NewPool(b, cip.NewFromConfig(srv.Config()), moto.UniqueName(b, "bench"))
+	specs := make([]cognitotest.NewUser, benchUsers)
+	for i := range specs {
+		specs[i] = cognitotest.NewUser{Username: fmt.Sprintf("b%05d", i), Status: cognito.StatusForceChangePassword, Attributes: map[string]string{"nickname": fmt.Sprintf("N%d", i)}}
+	}
+	setup := time.Now()
+	pool.Add(b, specs)
+	b.Logf("made %d users on moto in %v", benchUsers, time.Since(setup).Round(time.Second))
+
+	timed := &timedAPI{API: pool.API}
+	users := cognito.New(timed, cognito.Options{})
+	caps := chatemu.DocumentedRateLimits()
+	listLimit := users.ListRate() * cognito.PageSize
+	chatLimit := float64(min(caps[chat.CmdCheck], caps[chat.CmdMultiImport]) * chat.MaxPerCall)
+	limit := min(listLimit, chatLimit)
+
+	var elapsed time.Duration
+	for b.Loop() {
+		b.StopTimer()
+		emu := chatemu.StartTest(b, chatemu.Options{SDKAppID: 1400000000, Key: "bench-key", RateLimits: caps})
+		client, err := chatapi.New(chatapi.Config{BaseURL: emu.URL, Credentials: chatapi.StaticCredentials(emu.Credentials())})
+		if err != nil {
+			b.Fatal(err)
+		}
+		eng, err := poolsync.New(poolsync.Config{Pool: pool.ID, Users: users, Chat: client})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		start := time.Now()
+		c, err := eng.Run(context.Background())
+		elapsed += time.Since(start)
+		if err != nil || c.Imported != benchUsers || emu.Len() != benchUsers {
+			b.Fatalf("sync: %+v, %v; Chat holds %d", c, err, emu.Len())
+		}
+		emu.Close()
+	}
+	perSec := float64(b.N*benchUsers) / elapsed.Seconds()
+	b.ReportMetric(perSec, "users/s")
+	b.ReportMetric(limit, "limit-users/s")
+	b.ReportMetric(100*perSec/limit, "%-of-limit")
+	b.ReportMetric(float64(timed.total.Load())/float64(timed.calls.Load())/1e6, "ms/ListUsers")
+	b.Logf("%d ListUsers calls, %.1f ms each on average (16 streams in flight: moto answering in over 16/rate s would bind)",
+		timed.calls.Load(), float64(timed.total.Load())/float64(timed.calls.Load())/1e6)
+	b.Logf("%.0f users/s; binding limit %.0f users/s (listing %.0f = %.1f ListUsers/s × %d, Chat %.0f): %.1f%%",
+		perSec, limit, listLimit, users.ListRate(), cognito.PageSize, chatLimit, 100*perSec/limit)
+}
+
+// timedAPI measures how long moto takes to answer ListUsers.
+type timedAPI struct {
+	cognito.API
+	calls, total atomic.Int64
+}
+
+func (a *timedAPI) ListUsers(ctx context.Context, in *cip.ListUsersInput, optFns ...func(*cip.Options)) (*cip.ListUsersOutput, error) {
+	start := time.Now()
+	out, err := a.API.ListUsers(ctx, in, optFns...)
+	a.calls.Add(1)
+	a.total.Add(int64(time.Since(start)))
+	return out, err
+}

@@ -1,0 +1,346 @@
+// Package poolsync brings a Cognito user pool and Tencent Cloud Chat into
+// step: it lists every user, skips the unconfirmed ones, maps each to a
+// Chat account exactly as the import function does, asks Chat which
+// accounts exist (account_check, 100 a call) and imports the missing ones
+// (multiaccount_import, with Nick and FaceUrl). It never deletes.
+//
+// Checks come before imports, so a run that was interrupted and is started
+// again only imports what is still missing: the sync is idempotent.
+//
+// The pool is listed as 16 streams, one per first hex digit of the users'
+// sub; a stream is read page by page from a pagination token, so a caller
+// can stop after any round and hand the token on (see Handler, which does
+// so across Lambda invocations).
+package poolsync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/chatsync/chat-lambdas/pkg/chat"
+	"github.com/chatsync/chat-lambdas/pkg/cognito"
+)
+
+// PagesPerRound is how many pages of a stream are listed before their
+// users are checked and imported together: 300 users, three calls of 100.
+const PagesPerRound = 5
+
+// Lister lists a pool's users a page at a time; *cognito.Client
+// implements it.
+type Lister interface {
+	ListPage(ctx context.Context, pool, prefix, token string) (cognito.Page, error)
+}
+
+// Chat is the part of the Chat client a sync uses; *chatapi.Client
+// implements it.
+type Chat interface {
+	CheckAccounts(ctx context.Context, ids []string) (chat.CheckResult, error)
+	ImportAccounts(ctx context.Context, accounts []chat.Account) (chat.ImportResult, error)
+}
+
+// Config configures an Engine.
+type Config struct {
+	Pool    string       // the user pool ID
+	Users   Lister       // the pool's users
+	Chat    Chat         // the Chat service
+	Mapping chat.Mapping // Cognito attributes to Chat account, as the import function maps them
+
+	// Profiles re-imports every mapped user that is already in Chat, so
+	// that Nick and FaceUrl changes reach it.
+	Profiles bool
+	// DryRun makes no import call; the outcomes say what would be done.
+	DryRun bool
+	// OnOutcome, when set, is called once per listed user, from several
+	// goroutines at once.
+	OnOutcome func(Outcome)
+	// PagesPerRound is how many pages a stream lists before checking and
+	// importing their users; default PagesPerRound.
+	PagesPerRound int
+}
+
+// Engine runs syncs. It is safe for concurrent use.
+type Engine struct {
+	cfg Config
+}
+
+// New returns an Engine for cfg.
+func New(cfg Config) (*Engine, error) {
+	switch {
+	case cfg.Pool == "":
+		return nil, errors.New("poolsync: no user pool")
+	case cfg.Users == nil:
+		return nil, errors.New("poolsync: no user lister")
+	case cfg.Chat == nil:
+		return nil, errors.New("poolsync: no Chat client")
+	}
+	if cfg.PagesPerRound <= 0 {
+		cfg.PagesPerRound = PagesPerRound
+	}
+	return &Engine{cfg: cfg}, nil
+}
+
+// Action is what a sync did, or would do, with one user.
+type Action string
+
+// Actions of an Outcome.
+const (
+	Imported    Action = "imported"         // new in Chat
+	Updated     Action = "updated"          // already in Chat, profile re-sent (Profiles)
+	Exists      Action = "exists"           // already in Chat, left alone
+	WouldImport Action = "would-import"     // DryRun: missing from Chat
+	WouldUpdate Action = "would-update"     // DryRun with Profiles: in Chat, profile would be re-sent
+	Unconfirmed Action = "skip-unconfirmed" // UNCONFIRMED: not synced
+	Unmappable  Action = "unmappable"       // no usable UserID: reported, never guessed
+	Failed      Action = "failed"           // the check or the import failed
+)
+
+// Outcome is what happened to one listed user.
+type Outcome struct {
+	UserID   string // "" when unmappable
+	Username string // the Cognito username
+	Action   Action
+	Reason   string // why it failed or was unmappable
+	Dropped  []string
+}
+
+// Counts are a sync's tallies. Every listed user lands in exactly one of
+// SkippedUnconfirmed, SkippedUnmappable, Imported, AlreadyInChat, Failed
+// (a dry run counts what it would import under Imported).
+type Counts struct {
+	Listed             int `json:"listed"`
+	SkippedUnconfirmed int `json:"skippedUnconfirmed"`
+	SkippedUnmappable  int `json:"skippedUnmappable"`
+	AlreadyInChat      int `json:"alreadyInChat"`
+	Imported           int `json:"imported"`
+	Updated            int `json:"updated"` // of AlreadyInChat, re-imported for their profile
+	Failed             int `json:"failed"`
+	Pages              int `json:"pages"`
+	ChatCalls          int `json:"chatCalls"`
+}
+
+// Add returns the sum of c and o.
+func (c Counts) Add(o Counts) Counts {
+	return Counts{
+		Listed:             c.Listed + o.Listed,
+		SkippedUnconfirmed: c.SkippedUnconfirmed + o.SkippedUnconfirmed,
+		SkippedUnmappable:  c.SkippedUnmappable + o.SkippedUnmappable,
+		AlreadyInChat:      c.AlreadyInChat + o.AlreadyInChat,
+		Imported:           c.Imported + o.Imported,
+		Updated:            c.Updated + o.Updated,
+		Failed:             c.Failed + o.Failed,
+		Pages:              c.Pages + o.Pages,
+		ChatCalls:          c.ChatCalls + o.ChatCalls,
+	}
+}
+
+// Run syncs the whole pool: its 16 streams side by side, each to its end.
+// On an error (or when ctx ends) it stops every stream and returns the
+// counts so far with the first error; running again finishes the job.
+func (e *Engine) Run(ctx context.Context) (Counts, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		mu    sync.Mutex
+		total Counts
+		first error
+		wg    sync.WaitGroup
+	)
+	for _, prefix := range cognito.Prefixes() {
+		wg.Go(func() {
+			_, c, err := e.Stream(ctx, prefix, "", nil)
+			mu.Lock()
+			defer mu.Unlock()
+			total = total.Add(c)
+			if err != nil && first == nil {
+				first = err
+				cancel()
+			}
+		})
+	}
+	wg.Wait()
+	return total, first
+}
+
+// Stream syncs the stream of users whose sub starts with prefix, from the
+// page token ("" for the first), round by round (PagesPerRound pages, then
+// their checks and imports). After each round it calls stop, if set: when
+// stop returns true it returns the token of the next page. The token is ""
+// when the stream is done. On an error it returns the token the failed round
+// started from, so that nothing is skipped when it is retried.
+func (e *Engine) Stream(ctx context.Context, prefix, token string, stop func() bool) (next string, c Counts, err error) {
+	for {
+		roundStart := token
+		var users []cognito.User
+		for range e.cfg.PagesPerRound {
+			p, err := e.cfg.Users.ListPage(ctx, e.cfg.Pool, prefix, token)
+			if err != nil {
+				return roundStart, c, err
+			}
+			c.Pages++
+			users = append(users, p.Users...)
+			token = p.Next
+			if token == "" {
+				break
+			}
+		}
+		rc, err := e.Users(ctx, users)
+		if err != nil {
+			return roundStart, c.Add(rc), err
+		}
+		c = c.Add(rc)
+		if token == "" {
+			return "", c, nil
+		}
+		if stop != nil && stop() {
+			return token, c, nil
+		}
+		if err := ctx.Err(); err != nil {
+			return token, c, err
+		}
+	}
+}
+
+// candidate is a mapped user.
+type candidate struct {
+	user    cognito.User
+	account chat.Account
+	dropped []string
+}
+
+// Users syncs a list of users: skips, maps, checks and imports them. Its
+// error is a refusal of the whole list by the Chat client, which no retry
+// fixes; failures of single users are counted and reported.
+func (e *Engine) Users(ctx context.Context, users []cognito.User) (Counts, error) {
+	c := Counts{Listed: len(users)}
+	var cands []candidate
+	seen := make(map[string]bool, len(users))
+	for _, u := range users {
+		if u.Status == cognito.StatusUnconfirmed {
+			c.SkippedUnconfirmed++
+			e.report(Outcome{Username: u.Username, Action: Unconfirmed})
+			continue
+		}
+		a, dropped, err := e.cfg.Mapping.Account(u.Username, u.Attributes)
+		if err == nil && seen[a.UserID] {
+			err = errors.New("another user of the pool maps to the same UserID")
+		}
+		if err != nil {
+			c.SkippedUnmappable++
+			e.report(Outcome{Username: u.Username, UserID: "", Action: Unmappable, Reason: "no usable UserID: " + reason(err)})
+			continue
+		}
+		seen[a.UserID] = true
+		cands = append(cands, candidate{user: u, account: a, dropped: dropped})
+	}
+	if len(cands) == 0 {
+		return c, nil
+	}
+	ids := make([]string, len(cands))
+	for i, cd := range cands {
+		ids[i] = cd.account.UserID
+	}
+	res, err := e.cfg.Chat.CheckAccounts(ctx, ids)
+	if err != nil {
+		return c, fmt.Errorf("account_check: %w", err)
+	}
+	c.ChatCalls += res.Calls
+	status := make(map[string]chat.ResultItem, len(res.Items))
+	for _, it := range res.Items {
+		status[it.UserID] = it
+	}
+	var (
+		send     []candidate
+		accounts []chat.Account
+	)
+	for _, cd := range cands {
+		it, ok := status[cd.account.UserID]
+		switch {
+		case !ok:
+			c.Failed++
+			e.report(e.outcome(cd, Failed, "account_check gave no result"))
+		case it.ResultCode != chat.CodeOK:
+			c.Failed++
+			e.report(e.outcome(cd, Failed, "account_check: "+itemReason(it)))
+		case it.AccountStatus == chat.Imported:
+			c.AlreadyInChat++
+			if !e.cfg.Profiles {
+				e.report(e.outcome(cd, Exists, ""))
+				continue
+			}
+			send, accounts = append(send, cd), append(accounts, cd.account)
+		default:
+			send, accounts = append(send, cd), append(accounts, cd.account)
+		}
+	}
+	if len(send) == 0 {
+		return c, nil
+	}
+	exists := func(cd candidate) bool { return status[cd.account.UserID].AccountStatus == chat.Imported }
+	if e.cfg.DryRun {
+		for _, cd := range send {
+			if exists(cd) {
+				c.Updated++
+				e.report(e.outcome(cd, WouldUpdate, ""))
+			} else {
+				c.Imported++
+				e.report(e.outcome(cd, WouldImport, ""))
+			}
+		}
+		return c, nil
+	}
+	imp, err := e.cfg.Chat.ImportAccounts(ctx, accounts)
+	if err != nil {
+		return c, fmt.Errorf("multiaccount_import: %w", err)
+	}
+	c.ChatCalls += imp.Calls
+	failed := make(map[string]bool, len(imp.FailAccounts))
+	for _, id := range imp.FailAccounts {
+		failed[id] = true
+	}
+	why := "multiaccount_import: Chat listed it in FailAccounts"
+	if err := imp.Err(); err != nil {
+		why = reason(err)
+	}
+	for _, cd := range send {
+		switch {
+		case failed[cd.account.UserID]:
+			if exists(cd) {
+				c.AlreadyInChat-- // counted once, as a failure
+			}
+			c.Failed++
+			e.report(e.outcome(cd, Failed, why))
+		case exists(cd):
+			c.Updated++
+			e.report(e.outcome(cd, Updated, ""))
+		default:
+			c.Imported++
+			e.report(e.outcome(cd, Imported, ""))
+		}
+	}
+	return c, nil
+}
+
+func (e *Engine) outcome(cd candidate, a Action, why string) Outcome {
+	return Outcome{UserID: cd.account.UserID, Username: cd.user.Username, Action: a, Reason: why, Dropped: cd.dropped}
+}
+
+func (e *Engine) report(o Outcome) {
+	if e.cfg.OnOutcome != nil {
+		e.cfg.OnOutcome(o)
+	}
+}
+
+// reason is an error's text on one line.
+func reason(err error) string {
+	return strings.Join(strings.Fields(err.Error()), " ")
+}
+
+func itemReason(it chat.ResultItem) string {
+	if it.ResultInfo == "" {
+		return fmt.Sprintf("code %d", it.ResultCode)
+	}
+	return fmt.Sprintf("code %d: %s", it.ResultCode, strings.Join(strings.Fields(it.ResultInfo), " "))
+}
