@@ -163,7 +163,7 @@ func (b *backendFlags) credentials(set map[string]bool, getenv func(string) stri
 // openStack builds the stack the flags choose. A nil remote means the
 // emulator.
 func (c *cli) openStack(ctx context.Context, r *local.Remote, log *slog.Logger) (*local.Stack, error) {
-	opts := local.Options{Logger: log, Mapping: config.LoadMapping(c.getenv)}
+	opts := local.Options{Logger: log, Mapping: config.LoadMapping(c.getenv), UserPoolID: strings.TrimSpace(c.getenv(config.EnvUserPoolID))}
 	var (
 		s   *local.Stack
 		err error

@@ -71,6 +71,14 @@ func TestInvokeEveryEvent(t *testing.T) {
 			}
 		}
 	}
+	lifecycleReply := func(verdict, why string) check {
+		return func(t *testing.T, in []byte, r result) {
+			var reply struct{ Verdict, Reason string }
+			if err := json.Unmarshal([]byte(r.stdout), &reply); err != nil || reply.Verdict != verdict || !strings.Contains(reply.Reason, why) {
+				t.Errorf("reply %s (%v), want verdict %s with %q", r.stdout, err, verdict, why)
+			}
+		}
+	}
 	envelopeOK := func(t *testing.T, in []byte, r result) {
 		if env := envelope(t, r.stdout); !env.OK() {
 			t.Errorf("envelope %+v", env)
@@ -96,8 +104,18 @@ func TestInvokeEveryEvent(t *testing.T) {
 				t.Errorf("no log of dave's import:\n%s", r.stderr)
 			}
 		}},
-		"http-delete-path.json": {"delete", httpOK(1)},
-		"http-delete-body.json": {"delete", httpOK(2)},
+		// Without USER_POOL_ID (or the stack's wrapper) a lifecycle event
+		// cannot be matched to a pool; locally there is no Cognito to read
+		// users from.
+		"cloudtrail-admin-delete-user.json":            {"delete", lifecycleReply("refused", "USER_POOL_ID")},
+		"cloudtrail-admin-delete-user-hidden.json":     {"delete", lifecycleReply("refused", "USER_POOL_ID")},
+		"cloudtrail-delete-user.json":                  {"delete", lifecycleReply("refused", "USER_POOL_ID")},
+		"cloudtrail-admin-create-user.json":            {"import", lifecycleReply("refused", "USER_POOL_ID")},
+		"cloudtrail-admin-create-user-wrapped.json":    {"import", lifecycleReply("refused", "cannot read users")},
+		"cloudtrail-admin-update-user-attributes.json": {"import", lifecycleReply("refused", "USER_POOL_ID")},
+		"cloudtrail-update-user-attributes.json":       {"import", lifecycleReply("refused", "USER_POOL_ID")},
+		"http-delete-path.json":                        {"delete", httpOK(1)},
+		"http-delete-body.json":                        {"delete", httpOK(2)},
 		"direct-delete.json": {"delete", func(t *testing.T, in []byte, r result) {
 			env := envelope(t, r.stdout)
 			if !env.OK() || len(env.ResultItem) != 1 || env.ResultItem[0].ResultCode != 0 {
@@ -223,5 +241,16 @@ func TestDeleteTargets(t *testing.T) {
 		if got := deleteTargets([]byte(tt.event)); !slices.Equal(got, tt.want) {
 			t.Errorf("deleteTargets(%s) = %q, want %q", tt.event, got, tt.want)
 		}
+	}
+}
+
+// TestInvokeLifecycleDelete: with USER_POOL_ID naming the event's pool, a
+// user deleted in Cognito disappears from Chat.
+func TestInvokeLifecycleDelete(t *testing.T) {
+	r := runCLI(t, runOpts{env: map[string]string{"USER_POOL_ID": "us-east-1_EXAMPLE"}}, "invoke", "delete", filepath.Join(eventsDir, "cloudtrail-admin-delete-user.json"))
+	r.want(t, exitOK, `"message":"lifecycle event done"`, `"command":"account_delete"`)
+	var reply struct{ Verdict, UserID string }
+	if err := json.Unmarshal([]byte(r.stdout), &reply); err != nil || reply.Verdict != "done" || reply.UserID != "0f3c9a527a5e4c1b9d3e2b8f6a1c4d7e" {
+		t.Errorf("reply %s (%v)", r.stdout, err)
 	}
 }

@@ -42,6 +42,9 @@ type Options struct {
 	// NICK_ATTRIBUTE and FACE_URL_ATTRIBUTE do; the zero value takes the
 	// functions' defaults.
 	Mapping chat.Mapping
+	// UserPoolID is the stack's user pool (USER_POOL_ID), for lifecycle
+	// events that come without the stack's wrapper.
+	UserPoolID string
 }
 
 // A Stack is what a deployed function process holds: a credentials source,
@@ -107,7 +110,7 @@ func StartEmulator(ctx context.Context, opts Options) (*Stack, error) {
 		Secrets:  src,
 		Client:   client,
 	}
-	s.handlers(log, opts.Mapping)
+	s.handlers(log, opts)
 	return s, nil
 }
 
@@ -175,7 +178,7 @@ func Connect(ctx context.Context, r Remote, opts Options) (*Stack, error) {
 		s.Backend += fmt.Sprintf(": SDKAppID %d, admin %q", c.SDKAppID, c.Admin)
 	}
 	s.Client = client
-	s.handlers(log, opts.Mapping)
+	s.handlers(log, opts)
 	return s, nil
 }
 
@@ -202,14 +205,15 @@ func secretSource(ctx context.Context, r Remote, log *slog.Logger) (*secrets.Sou
 
 // handlers builds the two handlers through the same wiring as the
 // functions' mains, with IAM auth mode and no queues.
-func (s *Stack) handlers(log *slog.Logger, m chat.Mapping) {
-	m = m.WithDefaults()
+func (s *Stack) handlers(log *slog.Logger, opts Options) {
+	m := opts.Mapping.WithDefaults()
 	p := &setup.Parts{Log: log, Chat: s.Client, Secrets: s.Secrets, Config: config.Config{
 		AuthMode:         handler.AuthIAM,
 		AdminGroup:       handler.DefaultAdminGroup,
 		UserIDAttribute:  m.UserIDAttribute,
 		NickAttribute:    m.NickAttribute,
 		FaceURLAttribute: m.FaceURLAttribute,
+		UserPoolID:       opts.UserPoolID,
 	}}
 	s.Import, s.Delete = p.ImportHandler(), p.DeleteHandler()
 }
