@@ -27,7 +27,7 @@ LAMBDA_GOFLAGS := -tags lambda.norpc -trimpath -ldflags='-s -w'
 
 FUZZTIME ?= 10s
 
-.PHONY: all test bench demo local build build-ImportFunction build-DeleteFunction \
+.PHONY: all test bench demo local build build-ImportFunction build-DeleteFunction build-UserSigFunction \
 	sam-build lint fuzz tools clean distclean
 
 all: build
@@ -56,6 +56,7 @@ local:
 build:
 	$(MAKE) --no-print-directory build-ImportFunction ARTIFACTS_DIR=$(CURDIR)/bin/import
 	$(MAKE) --no-print-directory build-DeleteFunction ARTIFACTS_DIR=$(CURDIR)/bin/delete
+	$(MAKE) --no-print-directory build-UserSigFunction ARTIFACTS_DIR=$(CURDIR)/bin/usersig
 
 # Called by `sam build` with ARTIFACTS_DIR in the environment.
 build-ImportFunction: ARTIFACTS_DIR ?= $(CURDIR)/bin/import
@@ -67,6 +68,11 @@ build-DeleteFunction: ARTIFACTS_DIR ?= $(CURDIR)/bin/delete
 build-DeleteFunction:
 	mkdir -p "$(ARTIFACTS_DIR)"
 	$(LAMBDA_ENV) $(GO) build $(LAMBDA_GOFLAGS) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/delete
+
+build-UserSigFunction: ARTIFACTS_DIR ?= $(CURDIR)/bin/usersig
+build-UserSigFunction:
+	mkdir -p "$(ARTIFACTS_DIR)"
+	$(LAMBDA_ENV) $(GO) build $(LAMBDA_GOFLAGS) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/usersig
 
 ## sam-build: the real SAM CLI build into .aws-sam/build (settings in samconfig.toml).
 sam-build:

@@ -31,6 +31,7 @@ const (
 	EnvFaceURLAttribute   = "FACE_URL_ATTRIBUTE"
 	EnvRetryQueueURL      = "RETRY_QUEUE_URL"
 	EnvDeadLetterQueueURL = "DEAD_LETTER_QUEUE_URL"
+	EnvUserSigTTL         = "USER_SIG_TTL"
 )
 
 // Config holds the settings of the functions; settings a function does not
@@ -48,6 +49,8 @@ type Config struct {
 	FaceURLAttribute   string // FACE_URL_ATTRIBUTE, default chat.DefaultFaceURLAttribute
 	RetryQueueURL      string // RETRY_QUEUE_URL
 	DeadLetterQueueURL string // DEAD_LETTER_QUEUE_URL
+
+	UserSigTTL time.Duration // USER_SIG_TTL, default handler.DefaultUserSigTTL
 }
 
 // Mapping returns the attribute mapping the settings name.
@@ -84,6 +87,9 @@ func Load(getenv func(string) string) (Config, error) {
 		errs = append(errs, err.Error())
 	}
 	if c.SecretTTL, err = SecretTTL(get(EnvSecretTTL, "")); err != nil {
+		errs = append(errs, err.Error())
+	}
+	if c.UserSigTTL, err = UserSigTTL(get(EnvUserSigTTL, "")); err != nil {
 		errs = append(errs, err.Error())
 	}
 	if err := c.Auth().Validate(); err != nil {
@@ -161,6 +167,30 @@ func SecretTTL(s string) (time.Duration, error) {
 		return 0, fmt.Errorf("%s %q: want a Go duration such as 5m", EnvSecretTTL, s)
 	case d <= 0:
 		return 0, fmt.Errorf("%s %q: must be positive", EnvSecretTTL, s)
+	}
+	return d, nil
+}
+
+// Bounds of USER_SIG_TTL. The upper one is Tencent's own default lifetime
+// of a UserSig, 180 days.
+const (
+	MinUserSigTTL = time.Minute
+	MaxUserSigTTL = 4320 * time.Hour
+)
+
+// UserSigTTL parses USER_SIG_TTL: a Go duration from MinUserSigTTL to
+// MaxUserSigTTL; empty means handler.DefaultUserSigTTL.
+func UserSigTTL(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return handler.DefaultUserSigTTL, nil
+	}
+	d, err := time.ParseDuration(s)
+	switch {
+	case err != nil:
+		return 0, fmt.Errorf("%s %q: want a Go duration such as 24h", EnvUserSigTTL, s)
+	case d < MinUserSigTTL || d > MaxUserSigTTL:
+		return 0, fmt.Errorf("%s %q: must be from %s to %s (180 days)", EnvUserSigTTL, s, "1m", "4320h")
 	}
 	return d, nil
 }
