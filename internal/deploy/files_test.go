@@ -17,7 +17,7 @@ func TestMakefileLambdaTargets(t *testing.T) {
 	if err != nil {
 		missingTool(t, "make not found")
 	}
-	for id, pkg := range map[string]string{"ImportFunction": "./functions/import", "DeleteFunction": "./functions/delete"} {
+	for id, pkg := range map[string]string{"ImportFunction": "./functions/import", "DeleteFunction": "./functions/delete", "UserSigFunction": "./functions/usersig"} {
 		r := run(t, time.Minute, mk, "-n", "build-"+id, "ARTIFACTS_DIR=/artifacts/"+id)
 		if r.err != nil {
 			t.Fatalf("make -n build-%s: %v\n%s", id, r.err, r.combined())
