@@ -16,15 +16,16 @@ accounts for operators.
 Usage:
   chatsync demo [-v]
   chatsync local [-addr HOST:PORT] [-seed IDS] [-q] [backend flags]
-  chatsync invoke [-seed=false] [-timeout D] [-q] [backend flags] import|delete EVENT.json|-
+  chatsync invoke [-seed=false] [-timeout D] [-q] [backend flags] import|delete|usersig EVENT.json|-
   chatsync accounts [-f FILE] [-progress] [-v] [backend flags] import|delete|check [USERID...|-]
+  chatsync usersig [backend flags] USERID
   chatsync help [COMMAND]
 
 Commands:
 `
 
-const backendHelp = `Backend (local, invoke, accounts):
-  With no key configured, local and invoke use an embedded Chat emulator:
+const backendHelp = `Backend (local, invoke, accounts, usersig):
+  With no key configured, local, invoke and usersig use an embedded Chat emulator:
   in memory, empty at start, gone at exit. accounts refuses to run on it
   unless given -emulator, so that nobody thinks real accounts changed.
 
