@@ -96,8 +96,8 @@ func TestInvokeEveryEvent(t *testing.T) {
 				t.Errorf("no log of dave's import:\n%s", r.stderr)
 			}
 		}},
-		"http-delete-path.json": {"delete", httpOK(1)},
-		"http-delete-body.json": {"delete", httpOK(2)},
+		"http-delete-path.json":  {"delete", httpOK(1)},
+		"http-delete-body.json":  {"delete", httpOK(2)},
 		"http-usersig-get.json":  {"usersig", userSigIssued(true, "3f6c2a9e5b1d4c8e9a7f1e2d3c4b5a60")},
 		"http-usersig-post.json": {"usersig", userSigIssued(true, "alice")},
 		"direct-usersig.json":    {"usersig", userSigIssued(false, "alice")},
