@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -59,14 +60,20 @@ func NewUserSigRig() *UserSigRig {
 	}
 }
 
-// Invoke is one direct invocation.
+// Invoke is one direct invocation. The reply is checked as cheaply as the
+// other rigs check theirs, so that the figure is the handler's.
 func (r *UserSigRig) Invoke(context.Context) error {
 	out, err := r.Handler.Invoke(r.ctx, UserSigPayload)
 	if err != nil {
 		return err
 	}
-	return UserSigOK(lambdatest.Result{Payload: out})
+	if !bytes.Contains(out, userSigField) {
+		return fmt.Errorf("the reply is not a UserSig (%d bytes)", len(out))
+	}
+	return nil
 }
+
+var userSigField = []byte(`"UserSig":"`)
 
 // Close releases the rig's context.
 func (r *UserSigRig) Close() { r.cancel() }
