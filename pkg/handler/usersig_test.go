@@ -345,3 +345,36 @@ func TestUserSigSecretUnreadable(t *testing.T) {
 		})
 	}
 }
+
+// countingCreds counts the reads of a static credentials source.
+type countingCreds struct {
+	chatapi.StaticCredentials
+	reads atomic.Int32
+}
+
+func (c *countingCreds) Credentials(ctx context.Context) (chat.Credentials, error) {
+	c.reads.Add(1)
+	return c.StaticCredentials.Credentials(ctx)
+}
+
+// TestUserSigWarm: warming up reads no credentials and logs nothing, and
+// may run while requests are served (run with -race).
+func TestUserSigWarm(t *testing.T) {
+	creds := &countingCreds{StaticCredentials: chatapi.StaticCredentials{SDKAppID: 1400000000, Admin: "administrator", Key: testKey}}
+	e := newSigEnv(t, sigOpts{creds: creds})
+	e.h.Warm()
+	if n := creds.reads.Load(); n != 0 || e.logs.String() != "" {
+		t.Fatalf("Warm read the credentials %d times and logged %q", n, e.logs.String())
+	}
+	done := make(chan struct{})
+	go func() { e.h.Warm(); close(done) }()
+	raw, err := invoke(t, e.h, []byte(`{"UserID":"alice"}`))
+	<-done
+	var rep handler.UserSigReply
+	if err != nil || json.Unmarshal(raw, &rep) != nil || e.emu.Login("alice", rep.UserSig) != nil {
+		t.Fatalf("reply %s, %v", raw, err)
+	}
+	if n := creds.reads.Load(); n != 1 {
+		t.Errorf("%d credential reads for one request", n)
+	}
+}

@@ -19,13 +19,18 @@ func WithoutChat() Option { return func(o *options) { o.noChat = true } }
 
 // UserSigHandler wires the UserSig function's handler. It signs with the
 // same credentials the Chat client would use.
+//
+// The handler warms up in the background (see UserSigHandler.Warm), while
+// the secret that New started fetching is on its way.
 func (p *Parts) UserSigHandler() *handler.UserSigHandler {
-	return handler.NewUserSigHandler(handler.UserSigConfig{
+	h := handler.NewUserSigHandler(handler.UserSigConfig{
 		Credentials: p.credentials(),
 		TTL:         p.Config.UserSigTTL,
 		Auth:        p.Config.Auth(),
 		Logger:      p.Log,
 	})
+	go h.Warm()
+	return h
 }
 
 // credentials returns where the credentials come from: Credentials when
