@@ -163,11 +163,18 @@ func (b *backendFlags) credentials(set map[string]bool, getenv func(string) stri
 // openStack builds the stack the flags choose. A nil remote means the
 // emulator.
 func (c *cli) openStack(ctx context.Context, r *local.Remote, log *slog.Logger) (*local.Stack, error) {
-	opts := local.Options{Logger: log, Mapping: config.LoadMapping(c.getenv), UserPoolID: strings.TrimSpace(c.getenv(config.EnvUserPoolID))}
-	var (
-		s   *local.Stack
-		err error
-	)
+	return c.openStackMode(ctx, r, log, "")
+}
+
+// openStackMode is openStack with the handlers in an HTTP_AUTH_MODE; ""
+// means IAM. USER_SIG_TTL comes from the environment.
+func (c *cli) openStackMode(ctx context.Context, r *local.Remote, log *slog.Logger, authMode string) (*local.Stack, error) {
+	ttl, err := config.UserSigTTL(c.getenv(config.EnvUserSigTTL))
+	if err != nil {
+		return nil, usagef("%v", err)
+	}
+	opts := local.Options{Logger: log, Mapping: config.LoadMapping(c.getenv), AuthMode: authMode, UserSigTTL: ttl, UserPoolID: strings.TrimSpace(c.getenv(config.EnvUserPoolID))}
+	var s *local.Stack
 	if r == nil {
 		s, err = local.StartEmulator(ctx, opts)
 	} else {

@@ -23,9 +23,11 @@ func (c *cli) demoUsage(w io.Writer) {
 	commandUsage(w, "chatsync demo [-v]", `
 Demo starts the Chat emulator, an in-memory secret store and the HTTP API on
 loopback ports, all in this process, and runs the real handlers through the
-event paths a deployment uses: a Cognito sign-up, an HTTP import, an HTTP
-batch import, a check, an HTTP delete, a direct delete of an account that
-does not exist (70107 in its ResultItem, still OK) and a final check. It
+event paths a deployment uses: a Cognito sign-up, that user's UserSig from
+the UserSig function and its login (the emulator checks it as Chat checks
+an SDK login), the admin identifier's UserSig refused, an HTTP import, an
+HTTP batch import, a check, an HTTP delete, a direct delete of an account
+that does not exist (70107 in its ResultItem, still OK) and a final check. It
 prints each step, its outcome and its time, and exits 1 if any outcome is
 not the expected one. It always uses the emulator, whatever the
 environment says: it creates and deletes fixed UserIDs.`, fs)
@@ -107,7 +109,7 @@ func (c *cli) demo(ctx context.Context, args []string) error {
 	sctx, stopServing := context.WithCancel(ctx)
 	served := make(chan error, 1)
 	go func() {
-		served <- local.Serve(sctx, ln, &local.Gateway{Import: stack.Import, Delete: stack.Delete, Logger: log}, time.Second)
+		served <- local.Serve(sctx, ln, &local.Gateway{Import: stack.Import, Delete: stack.Delete, UserSig: stack.UserSig, Logger: log}, time.Second)
 	}()
 	defer func() {
 		stopServing()
@@ -173,6 +175,8 @@ func (d *demo) steps() []demoStep {
 	everyone := []string{demoUserID, "alice", "bob", "carol", "dave"}
 	return []demoStep{
 		{"Cognito sign-up (PostConfirmation_ConfirmSignUp) -> ImportFunction", d.signUp},
+		{"That user's UserSig (POST /usersig) -> UserSigFunction, then the SDK login", d.userSigLogin},
+		{"A UserSig for the admin identifier: refused (403) -> UserSigFunction", d.userSigAdminRefused},
 		{"HTTP import (API Gateway payload 2.0) -> ImportFunction", func(ctx context.Context) ([]string, error) {
 			return d.httpCall(ctx, http.MethodPost, "/accounts", `{"UserID":"alice","Nick":"Alice"}`, http.StatusOK, func(env chat.Envelope) error {
 				if !d.stack.Emulator.Has("alice") {

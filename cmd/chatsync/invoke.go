@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/chatsync/chat-lambdas/internal/local"
+	"github.com/chatsync/chat-lambdas/pkg/config"
+	"github.com/chatsync/chat-lambdas/pkg/handler"
 )
 
 // maxPayload is Lambda's limit on a synchronous invocation's payload.
@@ -23,13 +25,19 @@ const maxPayload = 6 << 20
 
 func (c *cli) invokeUsage(w io.Writer) {
 	fs, _ := invokeFlags()
-	commandUsage(w, "chatsync invoke [flags] import|delete EVENT.json|-", `
-Invoke runs one event through the import or the delete function, as
-`+"`sam local invoke`"+` does, and prints the function's reply as indented JSON
-on stdout; the function's log lines go to stderr. "-" reads the event from
-stdin. The events/ files work as they are: the Cognito, API Gateway (2.0 and
-1.0), SQS and direct-invocation events go to import, the delete events to
-delete. A function error prints Lambda's error document and exits 1.
+	commandUsage(w, "chatsync invoke [flags] import|delete|usersig EVENT.json|-", `
+Invoke runs one event through the import, the delete or the UserSig
+function, as `+"`sam local invoke`"+` does, and prints the function's reply as
+indented JSON on stdout; the function's log lines go to stderr. "-" reads
+the event from stdin. The events/ files work as they are: the Cognito, API
+Gateway (2.0 and 1.0), SQS and direct-invocation events go to import, the
+delete events to delete, the usersig events to usersig. A function error
+prints Lambda's error document and exits 1.
+
+The functions run in HTTP_AUTH_MODE from the environment; when it is unset,
+an event that carries JWT claims (a Cognito JWT authorizer's) runs in jwt
+mode and any other in iam mode. USER_SIG_TTL is read from the environment
+too.
 
 With the emulator, a delete event's accounts are created first (-seed), so
 that the reply shows them deleted (ResultCode 0); with -seed=false the
@@ -50,7 +58,7 @@ func invokeFlags() (*flag.FlagSet, *invokeOptions) {
 	o := &invokeOptions{}
 	o.backend.register(fs)
 	fs.BoolVar(&o.seed, "seed", true, "with the emulator, create the accounts a delete event names before invoking")
-	fs.DurationVar(&o.timeout, "timeout", 0, "the function's timeout `D` (default 60s for import, 30s for delete, as in template.yaml)")
+	fs.DurationVar(&o.timeout, "timeout", 0, "the function's timeout `D` (default 60s for import, 30s for delete, 10s for usersig, as in template.yaml)")
 	fs.BoolVar(&o.quiet, "q", false, "do not print the function's log lines")
 	return fs, o
 }
@@ -62,11 +70,12 @@ func (c *cli) invoke(ctx context.Context, args []string) error {
 		return err
 	}
 	if len(pos) != 2 {
-		return usagef("want a function and an event: invoke import|delete EVENT.json (or - for stdin)")
+		return usagef("want a function and an event: invoke import|delete|usersig EVENT.json (or - for stdin)")
 	}
 	name, file := pos[0], pos[1]
-	if name != "import" && name != "delete" {
-		return usagef("unknown function %q: want import or delete", name)
+	fnName, ok := functionNames[name]
+	if !ok {
+		return usagef("unknown function %q: want import, delete or usersig", name)
 	}
 	if o.timeout < 0 {
 		return usagef("-timeout must not be negative")
@@ -83,7 +92,11 @@ func (c *cli) invoke(ctx context.Context, args []string) error {
 	if !o.quiet {
 		log = local.NewLogger(c.stderr, slog.LevelInfo)
 	}
-	stack, err := c.openStack(ctx, remote, log)
+	mode, err := c.authMode(payload)
+	if err != nil {
+		return err
+	}
+	stack, err := c.openStackMode(ctx, remote, log, mode)
 	if err != nil {
 		return err
 	}
@@ -99,7 +112,6 @@ func (c *cli) invoke(ctx context.Context, args []string) error {
 	if o.timeout > 0 {
 		timeout = o.timeout
 	}
-	fnName := strings.ToUpper(name[:1]) + name[1:] + "Function"
 	start := time.Now()
 	reply, requestID, err := local.Invoke(ctx, fn, fnName, timeout, payload)
 	fmt.Fprintf(c.stderr, "REPORT %s RequestId: %s Duration: %s\n", fnName, requestID, round(time.Since(start)))
@@ -213,7 +225,7 @@ func deleteTargets(payload []byte) []string {
 }
 
 // guessFunction says which function an event looks meant for: "import",
-// "delete", or "" when it cannot tell.
+// "delete", "usersig", or "" when it cannot tell.
 func guessFunction(payload []byte) string {
 	var e struct {
 		TriggerSource *string         `json:"triggerSource"`
@@ -229,10 +241,40 @@ func guessFunction(payload []byte) string {
 	}
 	p := e.RawPath + e.Path
 	switch {
+	case strings.HasSuffix(strings.TrimRight(p, "/"), "/usersig"):
+		return "usersig"
 	case e.DeleteItem != nil || strings.Contains(p, "/accounts/"):
 		return "delete"
 	case e.TriggerSource != nil || e.Records != nil || e.UserID != nil || e.AccountList != nil || strings.HasSuffix(p, "/accounts"):
 		return "import"
 	}
 	return ""
+}
+
+// functionNames maps invoke's function names to the template's.
+var functionNames = map[string]string{"import": "ImportFunction", "delete": "DeleteFunction", "usersig": "UserSigFunction"}
+
+// authMode returns the HTTP_AUTH_MODE to run an event in: the
+// environment's, else jwt for an event that carries JWT claims, else iam.
+func (c *cli) authMode(payload []byte) (string, error) {
+	if v := strings.ToLower(strings.TrimSpace(c.getenv(config.EnvAuthMode))); v != "" {
+		if v != handler.AuthIAM && v != handler.AuthJWT {
+			return "", usagef("%s %q: want %s or %s", config.EnvAuthMode, v, handler.AuthIAM, handler.AuthJWT)
+		}
+		return v, nil
+	}
+	var e struct {
+		RequestContext struct {
+			Authorizer struct {
+				JWT *struct {
+					Claims map[string]any `json:"claims"`
+				} `json:"jwt"`
+			} `json:"authorizer"`
+		} `json:"requestContext"`
+	}
+	if json.Unmarshal(payload, &e) == nil && e.RequestContext.Authorizer.JWT != nil && len(e.RequestContext.Authorizer.JWT.Claims) > 0 {
+		fmt.Fprintf(c.stderr, "auth: jwt (the event carries JWT claims; set %s to choose)\n", config.EnvAuthMode)
+		return handler.AuthJWT, nil
+	}
+	return handler.AuthIAM, nil
 }

@@ -116,6 +116,9 @@ func TestInvokeEveryEvent(t *testing.T) {
 		"cloudtrail-update-user-attributes.json":       {"import", lifecycleReply("refused", "USER_POOL_ID")},
 		"http-delete-path.json":                        {"delete", httpOK(1)},
 		"http-delete-body.json":                        {"delete", httpOK(2)},
+		"http-usersig-get.json":                        {"usersig", userSigIssued(true, "3f6c2a9e5b1d4c8e9a7f1e2d3c4b5a60")},
+		"http-usersig-post.json":                       {"usersig", userSigIssued(true, "alice")},
+		"direct-usersig.json":                          {"usersig", userSigIssued(false, "alice")},
 		"direct-delete.json": {"delete", func(t *testing.T, in []byte, r result) {
 			env := envelope(t, r.stdout)
 			if !env.OK() || len(env.ResultItem) != 1 || env.ResultItem[0].ResultCode != 0 {

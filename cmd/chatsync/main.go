@@ -5,6 +5,7 @@
 //	chatsync local                     the HTTP API on 127.0.0.1:3000, like `sam local start-api`
 //	chatsync invoke import EVENT.json  one event through a function, like `sam local invoke`
 //	chatsync accounts check alice bob  operator commands against the real service
+//	chatsync usersig alice             a UserSig for alice's Chat SDK login, as JSON
 //
 // Run "chatsync help" for the flags. Without a key configured, local and
 // invoke use an embedded Chat emulator; with CHAT_SECRET_ID (and AWS
@@ -75,6 +76,7 @@ func init() {
 		{"accounts", "import, delete or check accounts (for operators)", (*cli).accounts, (*cli).accountsUsage},
 		{"sync", "bring every user of a Cognito user pool into Chat", (*cli).sync, (*cli).syncUsage},
 		{"attach", "make an existing user pool call the import function on sign-up", (*cli).attach, (*cli).attachUsage},
+		{"usersig", "issue a UserSig for a user's Chat SDK login, as the UserSig function does", (*cli).usersig, (*cli).usersigUsage},
 	}
 }
 

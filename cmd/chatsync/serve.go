@@ -31,9 +31,11 @@ function that owns its route, and the function's reply becomes the response:
   POST   /accounts            ImportFunction (one account, or {"AccountList":[...]})
   DELETE /accounts/{userId}   DeleteFunction
   POST   /accounts/delete     DeleteFunction ({"DeleteItem":[...]})
+  POST   /usersig             UserSigFunction ({"UserID":"..."}: a UserSig for a Chat SDK login)
+  GET    /usersig             UserSigFunction (IAM mode: answers 400, a UserID is required)
 
 Other methods and paths under /accounts reach the function that owns the
-path, which answers 404, or 405 with Allow. Request bodies over 2 MiB are
+path, which answers 404, or 405 with Allow; so do other methods on /usersig. Request bodies over 2 MiB are
 refused by the functions (400). Each request is logged as a JSON line on
 stderr, with the functions' own log lines. SIGINT or SIGTERM stops it
 gracefully.
@@ -103,7 +105,7 @@ func (c *cli) local(ctx context.Context, args []string) error {
 		fmt.Fprintf(c.stderr, "warning: listening on %s, not loopback: anyone who can reach it can create and delete accounts\n", ln.Addr())
 	}
 	c.printBanner(stack, base, seed)
-	gw := &local.Gateway{Import: stack.Import, Delete: stack.Delete, Logger: log}
+	gw := &local.Gateway{Import: stack.Import, Delete: stack.Delete, UserSig: stack.UserSig, Logger: log}
 	err = local.Serve(ctx, ln, gw, shutdownGrace)
 	fmt.Fprintln(c.stderr, "chatsync local: stopped")
 	return err
@@ -124,6 +126,7 @@ func (c *cli) printBanner(stack *local.Stack, base string, seed []string) {
   POST   %[1]s/accounts            -> ImportFunction
   DELETE %[1]s/accounts/{userId}   -> DeleteFunction
   POST   %[1]s/accounts/delete     -> DeleteFunction
+  POST   %[1]s/usersig             -> UserSigFunction
 
 Try:
   curl -sS -X POST %[1]s/accounts -d '{"UserID":"alice","Nick":"Alice"}'
@@ -131,6 +134,7 @@ Try:
   curl -sS -X DELETE %[1]s/accounts/alice
   curl -sS -X POST %[1]s/accounts/delete -d '{"DeleteItem":[{"UserID":"bob"},{"UserID":"carol"}]}'
   curl -sS -i -X GET %[1]s/accounts
+  curl -sS -X POST %[1]s/usersig -d '{"UserID":"alice"}'
 
 Press Ctrl+C to stop.
 `, base)

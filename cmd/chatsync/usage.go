@@ -16,19 +16,21 @@ accounts for operators.
 Usage:
   chatsync demo [-v]
   chatsync local [-addr HOST:PORT] [-seed IDS] [-q] [backend flags]
-  chatsync invoke [-seed=false] [-timeout D] [-q] [backend flags] import|delete EVENT.json|-
+  chatsync invoke [-seed=false] [-timeout D] [-q] [backend flags] import|delete|usersig EVENT.json|-
   chatsync accounts [-f FILE] [-progress] [-v] [backend flags] import|delete|check [USERID...|-]
   chatsync sync -user-pool-id POOL [-dry-run] [-profiles] [-report FILE] [-v] [backend flags]
   chatsync attach -user-pool-id POOL -function-arn ARN [-force] [-dry-run] [-yes]
+  chatsync usersig [backend flags] USERID
   chatsync help [COMMAND]
 
 Commands:
 `
 
-const backendHelp = `Backend (local, invoke, accounts, sync):
-  With no key configured, local and invoke use an embedded Chat emulator:
-  in memory, empty at start, gone at exit. accounts and sync refuse to run
-  on it unless given -emulator, so that nobody thinks real accounts changed.
+const backendHelp = `Backend (local, invoke, accounts, usersig, sync):
+  With no key configured, local, invoke and usersig use an embedded Chat
+  emulator: in memory, empty at start, gone at exit. accounts and sync
+  refuse to run on it unless given -emulator, so that nobody thinks real
+  accounts changed.
 
   The real Tencent Cloud Chat service is used when a key is configured:
     -secret-id ID   (or env CHAT_SECRET_ID) the Secrets Manager secret the

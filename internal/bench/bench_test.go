@@ -168,7 +168,7 @@ func TestSmoke(t *testing.T) {
 		if err := sampleReport().Markdown(&buf); err != nil {
 			t.Fatal(err)
 		}
-		for _, want := range []string{"## Summary", "## Machine", "## Warm path", "## Cold path", "## Far region", "## Size", "## Bulk", "## Secret fetches", "**missed**", "met"} {
+		for _, want := range []string{"## Summary", "## Machine", "## Warm path", "## Cold path", "## Far region", "## Size", "## Bulk", "## Secret fetches", "## UserSig function", "cold usersig first reply", "**missed**", "met"} {
 			if !strings.Contains(buf.String(), want) {
 				t.Errorf("report lacks %q", want)
 			}
@@ -229,7 +229,7 @@ func measure(t *testing.T, p plan) *bench.Report {
 	dir := t.TempDir()
 
 	// Size: the Lambda builds.
-	for _, name := range []string{"import", "delete", "hello", "naive"} {
+	for _, name := range []string{"import", "delete", "usersig", "hello", "naive"} {
 		out := filepath.Join(dir, "arm64", name)
 		if err := bench.Build(root, bench.Bootstraps[name], out, "linux", "arm64"); err != nil {
 			t.Fatal(err)
@@ -241,7 +241,7 @@ func measure(t *testing.T, p plan) *bench.Report {
 		rep.Sizes = append(rep.Sizes, bench.Size{Name: name, Bytes: n})
 	}
 	bins := map[string]string{}
-	for _, name := range []string{"import", "delete", "hello", "naive"} {
+	for _, name := range []string{"import", "delete", "usersig", "hello", "naive"} {
 		bins[name] = filepath.Join(dir, "host", name)
 		if err := bench.Build(root, bench.Bootstraps[name], bins[name], "", ""); err != nil {
 			t.Fatal(err)
@@ -309,7 +309,7 @@ func measure(t *testing.T, p plan) *bench.Report {
 	}
 	defer emu.Close()
 	rep.ColdRounds, rep.ColdWarm = p.coldRounds, p.coldWarm
-	if rep.Cold, err = bench.RunColdSet(ctx, variants(a, bins, emu.URL, nil), p.coldRounds, p.coldWarm); err != nil {
+	if rep.Cold, err = bench.RunColdSet(ctx, append(variants(a, bins, emu.URL, nil), userSigVariant(a, bins, emu.URL)), p.coldRounds, p.coldWarm); err != nil {
 		t.Fatal(err)
 	}
 	t.Log("cold path done")
@@ -390,7 +390,7 @@ func sampleReport() *bench.Report {
 		Scaled: true, WarmRuns: 1, WarmBenchtime: "1s",
 		Warm:       []bench.WarmPair{{Name: "import", Command: chat.CmdImport, Handler: bench.Bench{NsPerOp: 120}, Floor: bench.Bench{NsPerOp: 100}, Own: bench.Bench{NsPerOp: 5}}},
 		ColdRounds: 1, ColdWarm: 1,
-		Cold:      []bench.ColdStats{cold("hello", 3*time.Millisecond), cold("naive", 9*time.Millisecond), cold("import", 8*time.Millisecond), cold("delete", 8*time.Millisecond)},
+		Cold:      []bench.ColdStats{cold("hello", 3*time.Millisecond), cold("naive", 9*time.Millisecond), cold("import", 8*time.Millisecond), cold("delete", 8*time.Millisecond), cold("usersig", 5*time.Millisecond)},
 		FarRounds: 1, FarWarm: 1, RTT: 150 * time.Millisecond,
 		Far:   []bench.ColdStats{cold("hello", 3*time.Millisecond), cold("naive", 465*time.Millisecond), cold("import", 455*time.Millisecond), cold("delete", 455*time.Millisecond)},
 		Sizes: []bench.Size{{Name: "import", Bytes: 9 << 20}, {Name: "hello", Bytes: 5 << 20}},

@@ -13,10 +13,11 @@ import (
 // Bootstraps are the packages the benchmarks build, relative to the module
 // root.
 var Bootstraps = map[string]string{
-	"import": "./functions/import",
-	"delete": "./functions/delete",
-	"hello":  "./internal/bench/testdata/hello",
-	"naive":  "./internal/bench/testdata/naive",
+	"import":  "./functions/import",
+	"delete":  "./functions/delete",
+	"usersig": "./functions/usersig",
+	"hello":   "./internal/bench/testdata/hello",
+	"naive":   "./internal/bench/testdata/naive",
 }
 
 // BuildFlags are the Makefile's flags for a Lambda bootstrap.

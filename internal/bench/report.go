@@ -162,6 +162,7 @@ func (r *Report) Markdown(w io.Writer) error {
 	if r.Fetch.Warm > 0 {
 		p("| GetSecretValue calls during %d warm invocations | %d | 0 | %s |\n", r.Fetch.Warm, r.Fetch.DuringWarm, met(r.Fetch.DuringWarm == 0))
 	}
+	r.userSigSummary(p)
 	p("\n")
 
 	// Machine.
@@ -180,6 +181,7 @@ func (r *Report) Markdown(w io.Writer) error {
 
 	r.warmSection(p)
 	r.coldSection(p)
+	r.userSigSection(p)
 	r.farSection(p)
 	r.sizeSection(p)
 	r.bulkSection(p)
@@ -234,7 +236,11 @@ func (r *Report) coldSection(p printer) {
 	p("The environment is the one Lambda gives a function (region, credentials, `TZ=:UTC`, and none of this machine's `AWS_CA_BUNDLE`, `SSL_CERT_*` or proxy settings); the import function has its retry and dead-letter queues, as deployed.\n\n")
 	p("- **hello**: the smallest aws-lambda-go function (`internal/bench/testdata/hello`), echoing its payload.\n")
 	p("- **naive**: the import function as first written (`internal/bench/testdata/naive`): configuration and `config.LoadDefaultConfig` at init, the secret fetched there once, synchronously; a new UserSig per call, `http.DefaultClient`, nothing overlapped.\n")
-	p("- **import**, **delete**: this project's functions (`functions/import`, `functions/delete`), a direct invocation of one account.\n\n")
+	p("- **import**, **delete**: this project's functions (`functions/import`, `functions/delete`), a direct invocation of one account.\n")
+	if r.hasUserSig() {
+		p("- **usersig**: the UserSig function (`functions/usersig`), a direct invocation for one UserID; no Chat call.\n")
+	}
+	p("\n")
 	p("Secrets Manager alone (moto, a warm SDK client, median of 20 calls): %s.\n\n", ms(r.SecretFetch))
 	r.coldTable(p, r.Cold, "naive", 0)
 }

@@ -17,17 +17,19 @@ import (
 // Route is where the HTTP API sends a request: the function, the route key
 // the event carries, and the path parameters.
 type Route struct {
-	Function       string // "ImportFunction" or "DeleteFunction"
+	Function       string // "ImportFunction", "DeleteFunction" or "UserSigFunction"
 	Key            string // such as "POST /accounts", or "$default"
 	PathParameters map[string]string
 }
 
 // The routes of template.yaml's HTTP API.
 const (
-	RouteImport     = "POST /accounts"
-	RouteDeleteOne  = "DELETE /accounts/{userId}"
-	RouteDeleteMany = "POST /accounts/delete"
-	RouteDefault    = "$default"
+	RouteImport      = "POST /accounts"
+	RouteDeleteOne   = "DELETE /accounts/{userId}"
+	RouteDeleteMany  = "POST /accounts/delete"
+	RouteUserSigGet  = "GET /usersig"
+	RouteUserSigPost = "POST /usersig"
+	RouteDefault     = "$default"
 )
 
 // RouteOf returns the route of a request. The three routes of the template
@@ -35,11 +37,21 @@ const (
 // function that owns the path, with route key "$default", so that the
 // handler's own 404 and 405 logic answers it: /accounts to ImportFunction,
 // /accounts/... to DeleteFunction. Requests elsewhere go to ImportFunction,
-// which answers 404.
+// which answers 404. /usersig goes to UserSigFunction: GET and POST by
+// their routes, other methods with "$default", for its 405.
 func RouteOf(method, escapedPath string) Route {
 	p := escapedPath
 	if len(p) > 1 {
 		p = strings.TrimRight(p, "/")
+	}
+	if p == "/usersig" {
+		switch method {
+		case http.MethodGet:
+			return Route{Function: "UserSigFunction", Key: RouteUserSigGet}
+		case http.MethodPost:
+			return Route{Function: "UserSigFunction", Key: RouteUserSigPost}
+		}
+		return Route{Function: "UserSigFunction", Key: RouteDefault}
 	}
 	rest, under := strings.CutPrefix(p, "/accounts/")
 	switch {

@@ -26,14 +26,15 @@ const DefaultIntegrationTimeout = 29 * time.Second
 const MaxRequestBody = handler.MaxBodyBytes + 1
 
 // A Gateway is an http.Handler that plays API Gateway's HTTP API for the
-// two functions, as `sam local start-api` does: it routes each request with
+// functions, as `sam local start-api` does: it routes each request with
 // RouteOf, turns it into a payload 2.0 event with NewEvent, runs it through
 // the function with Invoke, and writes the function's status, headers and
 // body back. A function error answers 500 {"message":"Internal Server
 // Error"}, as API Gateway does.
 type Gateway struct {
-	Import Function // ImportFunction
-	Delete Function // DeleteFunction
+	Import  Function // ImportFunction
+	Delete  Function // DeleteFunction
+	UserSig Function // UserSigFunction; nil: its routes answer 404 as API Gateway does without them
 
 	// Caller is the IAM identity in every event; DefaultCaller when its ARN
 	// is empty.
@@ -61,8 +62,16 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	route := RouteOf(r.Method, r.URL.EscapedPath())
 	fn := g.Import
-	if route.Function == "DeleteFunction" {
+	switch route.Function {
+	case "DeleteFunction":
 		fn = g.Delete
+	case "UserSigFunction":
+		if g.UserSig == nil {
+			writeMessage(w, http.StatusNotFound, "Not Found")
+			g.log(r.Context(), r, Route{}, http.StatusNotFound, start, "", nil)
+			return
+		}
+		fn = g.UserSig
 	}
 	caller := g.Caller
 	if caller.ARN == "" {

@@ -19,8 +19,9 @@ type Function interface {
 
 // The functions' timeouts in template.yaml.
 const (
-	ImportTimeout = 60 * time.Second
-	DeleteTimeout = 30 * time.Second
+	ImportTimeout  = 60 * time.Second
+	DeleteTimeout  = 30 * time.Second
+	UserSigTimeout = 10 * time.Second
 )
 
 // LocalAccountID is the AWS account ID of everything this package makes up:

@@ -45,11 +45,16 @@ type Options struct {
 	// UserPoolID is the stack's user pool (USER_POOL_ID), for lifecycle
 	// events that come without the stack's wrapper.
 	UserPoolID string
+	// AuthMode is HTTP_AUTH_MODE: handler.AuthIAM (when empty) or
+	// handler.AuthJWT, for every handler.
+	AuthMode string
+	// UserSigTTL is USER_SIG_TTL; 0 means handler.DefaultUserSigTTL.
+	UserSigTTL time.Duration
 }
 
 // A Stack is what a deployed function process holds: a credentials source,
-// one Chat client and the two handlers, in one process. The handlers use IAM
-// auth mode (HTTP_AUTH_MODE=iam) and no retry or dead-letter queue.
+// one Chat client and the three handlers, in one process. The handlers use
+// Options.AuthMode (IAM by default) and no retry or dead-letter queue.
 type Stack struct {
 	// Backend names the Chat service and where the key comes from, in one
 	// line that never carries the key.
@@ -64,6 +69,9 @@ type Stack struct {
 	Client   *chatapi.Client
 	Import   *handler.ImportHandler
 	Delete   *handler.DeleteHandler
+	UserSig  *handler.UserSigHandler
+
+	creds chatapi.CredentialsSource // what the client and the UserSig handler sign with
 }
 
 // StartEmulator starts a Chat emulator on a loopback port, with a fresh
@@ -109,6 +117,7 @@ func StartEmulator(ctx context.Context, opts Options) (*Stack, error) {
 		Store:    store,
 		Secrets:  src,
 		Client:   client,
+		creds:    src,
 	}
 	s.handlers(log, opts)
 	return s, nil
@@ -177,7 +186,7 @@ func Connect(ctx context.Context, r Remote, opts Options) (*Stack, error) {
 		}
 		s.Backend += fmt.Sprintf(": SDKAppID %d, admin %q", c.SDKAppID, c.Admin)
 	}
-	s.Client = client
+	s.Client, s.creds = client, creds
 	s.handlers(log, opts)
 	return s, nil
 }
@@ -203,30 +212,41 @@ func secretSource(ctx context.Context, r Remote, log *slog.Logger) (*secrets.Sou
 	return src, cfg.Region, nil
 }
 
-// handlers builds the two handlers through the same wiring as the
-// functions' mains, with IAM auth mode and no queues.
-func (s *Stack) handlers(log *slog.Logger, opts Options) {
-	m := opts.Mapping.WithDefaults()
-	p := &setup.Parts{Log: log, Chat: s.Client, Secrets: s.Secrets, Config: config.Config{
-		AuthMode:         handler.AuthIAM,
+// handlers builds the handlers through the same wiring as the functions'
+// mains, with the options' auth mode and no queues.
+func (s *Stack) handlers(log *slog.Logger, o Options) {
+	m := o.Mapping.WithDefaults()
+	mode := o.AuthMode
+	if mode == "" {
+		mode = handler.AuthIAM
+	}
+	ttl := o.UserSigTTL
+	if ttl <= 0 {
+		ttl = handler.DefaultUserSigTTL
+	}
+	p := &setup.Parts{Log: log, Chat: s.Client, Secrets: s.Secrets, Credentials: s.creds, Config: config.Config{
+		AuthMode:         mode,
 		AdminGroup:       handler.DefaultAdminGroup,
 		UserIDAttribute:  m.UserIDAttribute,
 		NickAttribute:    m.NickAttribute,
 		FaceURLAttribute: m.FaceURLAttribute,
-		UserPoolID:       opts.UserPoolID,
+		UserPoolID:       o.UserPoolID,
+		UserSigTTL:       ttl,
 	}}
-	s.Import, s.Delete = p.ImportHandler(), p.DeleteHandler()
+	s.Import, s.Delete, s.UserSig = p.ImportHandler(), p.DeleteHandler(), p.UserSigHandler()
 }
 
-// Function returns the handler of the function named "import" or "delete"
-// (or by its template name, ImportFunction or DeleteFunction), and its
-// timeout in template.yaml.
+// Function returns the handler of the function named "import", "delete" or
+// "usersig" (or by its template name, ImportFunction, DeleteFunction or
+// UserSigFunction), and its timeout in template.yaml.
 func (s *Stack) Function(name string) (Function, time.Duration, bool) {
 	switch strings.ToLower(strings.TrimSuffix(name, "Function")) {
 	case "import":
 		return s.Import, ImportTimeout, true
 	case "delete":
 		return s.Delete, DeleteTimeout, true
+	case "usersig":
+		return s.UserSig, UserSigTimeout, true
 	}
 	return nil, 0, false
 }

@@ -36,6 +36,7 @@ const (
 	EnvUserPoolID         = "USER_POOL_ID"
 	EnvSyncQueueURL       = "SYNC_QUEUE_URL"
 	EnvSyncListRate       = "SYNC_LIST_RATE"
+	EnvUserSigTTL         = "USER_SIG_TTL"
 )
 
 // Config holds the settings of the functions; settings a function does not
@@ -55,9 +56,10 @@ type Config struct {
 	RetryQueueURL      string // RETRY_QUEUE_URL
 	DeadLetterQueueURL string // DEAD_LETTER_QUEUE_URL
 
-	UserPoolID   string  // USER_POOL_ID: the stack's pool (lifecycle events, sync)
-	SyncQueueURL string  // SYNC_QUEUE_URL: the scheduled sync's queue
-	SyncListRate float64 // SYNC_LIST_RATE: ListUsers requests a second of one sync process; 0: the sync's default
+	UserPoolID   string        // USER_POOL_ID: the stack's pool (lifecycle events, sync)
+	SyncQueueURL string        // SYNC_QUEUE_URL: the scheduled sync's queue
+	SyncListRate float64       // SYNC_LIST_RATE: ListUsers requests a second of one sync process; 0: the sync's default
+	UserSigTTL   time.Duration // USER_SIG_TTL, default handler.DefaultUserSigTTL
 }
 
 // Mapping returns the attribute mapping the settings name.
@@ -99,6 +101,9 @@ func Load(getenv func(string) string) (Config, error) {
 		errs = append(errs, err.Error())
 	}
 	if c.RateShare, err = RateShare(get(EnvRateShare, "")); err != nil {
+		errs = append(errs, err.Error())
+	}
+	if c.UserSigTTL, err = UserSigTTL(get(EnvUserSigTTL, "")); err != nil {
 		errs = append(errs, err.Error())
 	}
 	if err := c.Auth().Validate(); err != nil {
@@ -198,4 +203,28 @@ func RateShare(s string) (float64, error) {
 		return 0, fmt.Errorf("%s %q: want a number above 0 and at most 1, such as 0.25", EnvRateShare, s)
 	}
 	return f, nil
+}
+
+// Bounds of USER_SIG_TTL. The upper one is Tencent's own default lifetime
+// of a UserSig, 180 days.
+const (
+	MinUserSigTTL = time.Minute
+	MaxUserSigTTL = 4320 * time.Hour
+)
+
+// UserSigTTL parses USER_SIG_TTL: a Go duration from MinUserSigTTL to
+// MaxUserSigTTL; empty means handler.DefaultUserSigTTL.
+func UserSigTTL(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return handler.DefaultUserSigTTL, nil
+	}
+	d, err := time.ParseDuration(s)
+	switch {
+	case err != nil:
+		return 0, fmt.Errorf("%s %q: want a Go duration such as 24h", EnvUserSigTTL, s)
+	case d < MinUserSigTTL || d > MaxUserSigTTL:
+		return 0, fmt.Errorf("%s %q: must be from %s to %s (180 days)", EnvUserSigTTL, s, "1m", "4320h")
+	}
+	return d, nil
 }

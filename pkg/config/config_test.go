@@ -20,6 +20,7 @@ func TestLoadDefaults(t *testing.T) {
 	want := config.Config{
 		SecretID: "chat/admin", Region: "singapore", SecretTTL: 5 * time.Minute, AuthMode: "iam", RateShare: 1,
 		AdminGroup: "chat-admins", UserIDAttribute: "sub", NickAttribute: "nickname", FaceURLAttribute: "picture",
+		UserSigTTL: 24 * time.Hour,
 	}
 	if c != want {
 		t.Errorf("Load = %+v\nwant %+v", c, want)

@@ -30,6 +30,7 @@ type request struct {
 	groups    []string          // the cognito:groups claim's group names
 	callerARN string            // IAM caller, when the IAM authorizer ran
 	bodyErr   *httpError        // the body could not be taken
+	noStore   bool              // every reply carries Cache-Control: no-store
 }
 
 // parseHTTP decodes an API Gateway event of the given kind.
@@ -177,6 +178,9 @@ func (r *request) reply(status int, body any, allow string) ([]byte, error) {
 	headers := map[string]string{"Content-Type": "application/json"}
 	if allow != "" {
 		headers["Allow"] = allow
+	}
+	if r.noStore {
+		headers["Cache-Control"] = "no-store"
 	}
 	if r.v2 {
 		return json.Marshal(events.APIGatewayV2HTTPResponse{StatusCode: status, Headers: headers, Body: string(b)})

@@ -34,7 +34,11 @@ type Parts struct {
 	Config  config.Config
 	Log     *slog.Logger
 	Secrets *secrets.Source // nil when the credentials come from elsewhere
-	Chat    *chatapi.Client
+	Chat    *chatapi.Client // nil when built WithoutChat
+
+	// Credentials, when set, is where the credentials come from instead of
+	// Secrets (chatsync with a key given locally).
+	Credentials chatapi.CredentialsSource
 
 	// InitStart is when the process began; zero when the parts do not
 	// belong to a fresh process (chatsync), so no init is counted.
@@ -87,13 +91,24 @@ func (p *Parts) DeleteHandler() *handler.DeleteHandler {
 // rest of the init: first the Chat client is made and warmed (see
 // chatapi.Client.Warm), then the AWS environment is read (see awsEnv) and the
 // secret fetch started.
-func New(ctx context.Context, cfg config.Config, getenv func(string) string, log *slog.Logger) (*Parts, error) {
-	creds := &lateCredentials{}
-	client, err := chatapi.New(chatapi.Config{Region: cfg.Region, BaseURL: cfg.BaseURL, Credentials: creds, RateLimits: chatapi.SharedRateLimits(cfg.RateShare)})
-	if err != nil {
-		return nil, err
+//
+// With WithoutChat there is no Chat client, and the process opens no
+// connection to Chat.
+func New(ctx context.Context, cfg config.Config, getenv func(string) string, log *slog.Logger, opts ...Option) (*Parts, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
 	}
-	client.Warm(ctx) // signs nothing: creds need no source yet
+	creds := &lateCredentials{}
+	var client *chatapi.Client
+	if !o.noChat {
+		var err error
+		client, err = chatapi.New(chatapi.Config{Region: cfg.Region, BaseURL: cfg.BaseURL, Credentials: creds, RateLimits: chatapi.SharedRateLimits(cfg.RateShare)})
+		if err != nil {
+			return nil, err
+		}
+		client.Warm(ctx) // signs nothing: creds need no source yet
+	}
 	env, err := loadAWSEnv(getenv)
 	if err != nil {
 		return nil, err
@@ -134,14 +149,14 @@ func (l *lateCredentials) Refresh(ctx context.Context) (chat.Credentials, error)
 // environment, makes slog's default logger the Lambda JSON logger (so
 // aws-lambda-go's own lines are JSON too, with the request ID), and builds
 // the parts. On any error it ends the process through Fail.
-func FromEnv(ctx context.Context) *Parts {
+func FromEnv(ctx context.Context, opts ...Option) *Parts {
 	cfg, err := config.Load(os.Getenv)
 	if err != nil {
 		Fail(err)
 	}
 	log := lambdacontext.NewLogger()
 	slog.SetDefault(log)
-	parts, err := New(ctx, cfg, os.Getenv, log)
+	parts, err := New(ctx, cfg, os.Getenv, log, opts...)
 	if err != nil {
 		Fail(err)
 	}
