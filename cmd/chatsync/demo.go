@@ -72,6 +72,8 @@ type demo struct {
 	stack *local.Stack
 	api   string // base URL of the HTTP API
 	http  *http.Client
+
+	userSig string // the signed-up user's UserSig, from the UserSig step
 }
 
 // demoStep is one step: a title, and a function that performs it and
@@ -218,8 +220,9 @@ func (d *demo) steps() []demoStep {
 			})
 		}},
 		{"Direct delete of an absent account -> DeleteFunction", d.deleteAbsent},
-		{"Final check: alice and ghost gone, the others there", func(ctx context.Context) ([]string, error) {
-			return d.check(ctx, append(everyone, "ghost"), []string{"alice", "ghost"})
+		{"Cognito DeleteUser (via EventBridge) -> DeleteFunction: kick, delete", d.userDeleted},
+		{"Final check: the deleted user, alice, ghost gone; the rest there", func(ctx context.Context) ([]string, error) {
+			return d.check(ctx, append(everyone, "ghost"), []string{demoUserID, "alice", "ghost"})
 		}},
 	}
 }

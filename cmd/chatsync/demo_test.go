@@ -18,28 +18,31 @@ func TestDemo(t *testing.T) {
 	r := run(t, "demo")
 	r.want(t, exitOK,
 		"backend:  embedded Chat emulator",
-		"[1/9] Cognito sign-up (PostConfirmation_ConfirmSignUp) -> ImportFunction",
+		"[1/10] Cognito sign-up (PostConfirmation_ConfirmSignUp) -> ImportFunction",
 		"account 6b1f9c2e4d3a4e5f8a7b9c0d1e2f3a4b (the sub without hyphens) imported",
 		`> POST /accounts {"UserID":"alice","Nick":"Alice"}`,
 		`< 200 {"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":"","FailAccounts":[]}`,
 		"zoe NotImported",
 		"> DELETE /accounts/alice",
 		`"ResultCode":70107`,
-		"[9/9] Final check",
+		"[10/10] Final check",
+		"[9/10] Cognito DeleteUser (via EventBridge) -> DeleteFunction: kick, delete",
+		"kicked at",
+		`login("6b1f9c2e4d3a4e5f8a7b9c0d1e2f3a4b", the UserSig issued before) refused: code 70052`,
 		"ghost NotImported",
-		"[2/9] That user's UserSig (POST /usersig) -> UserSigFunction, then the SDK login",
+		"[2/10] That user's UserSig (POST /usersig) -> UserSigFunction, then the SDK login",
 		`login("6b1f9c2e4d3a4e5f8a7b9c0d1e2f3a4b", UserSig) accepted by the emulator's login check`,
 		`"UserSig":<`,
-		"[3/9] A UserSig for the admin identifier: refused (403)",
+		"[3/10] A UserSig for the admin identifier: refused (403)",
 		`< 403 {"error":{"code":"forbidden"`,
-		"PASS  9/9 steps ok",
-		"7 Chat requests to the emulator, 1 secret fetch",
+		"PASS  10/10 steps ok",
+		"9 Chat requests to the emulator, 1 secret fetch",
 	)
 	if strings.Contains(r.stdout, "FAIL") || strings.Contains(r.stdout, "mismatch") {
 		t.Errorf("a step failed:\n%s", r.stdout)
 	}
-	if n := strings.Count(r.stdout, ". ok "); n != 9 {
-		t.Errorf("%d steps ok, want 9:\n%s", n, r.stdout)
+	if n := strings.Count(r.stdout, ". ok "); n != 10 {
+		t.Errorf("%d steps ok, want 10:\n%s", n, r.stdout)
 	}
 	if r.stderr != "" {
 		t.Errorf("stderr without -v: %s", r.stderr)
@@ -51,7 +54,7 @@ func TestDemo(t *testing.T) {
 
 func TestDemoVerbose(t *testing.T) {
 	r := run(t, "demo", "-v")
-	r.want(t, exitOK, "PASS  9/9 steps ok", `"message":"import done"`, `"message":"delete done"`, `"requestId":"`)
+	r.want(t, exitOK, "PASS  10/10 steps ok", `"message":"import done"`, `"message":"delete done"`, `"message":"lifecycle event done"`, `"requestId":"`)
 }
 
 func TestDemoMismatchExitsNonZero(t *testing.T) {
@@ -67,8 +70,8 @@ func TestDemoMismatchExitsNonZero(t *testing.T) {
 	}
 	out := stdout.String()
 	for _, want := range []string{
-		"[7/9] HTTP delete -> DeleteFunction", "FAIL", "mismatch: status 502, want 200",
-		"mismatch: alice is Imported, want NotImported", "FAIL  6/9 steps ok",
+		"[7/10] HTTP delete -> DeleteFunction", "FAIL", "mismatch: status 502, want 200",
+		"alice is Imported, want NotImported", "FAIL  6/10 steps ok",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("transcript lacks %q:\n%s", want, out)

@@ -70,6 +70,7 @@ func (d *demo) userSigLogin(ctx context.Context) ([]string, error) {
 	if err := d.stack.Emulator.Login(rep.UserID, rep.UserSig); err != nil {
 		return lines, fmt.Errorf("the emulator's login check refuses it: %v", err)
 	}
+	d.userSig = rep.UserSig
 	lines = append(lines, fmt.Sprintf("login(%q, UserSig) accepted by the emulator's login check; valid until %s",
 		rep.UserID, time.Unix(rep.ExpireAt, 0).UTC().Format(time.RFC3339)))
 	if n := d.stack.Emulator.TotalRequests() - before; n != 0 {
