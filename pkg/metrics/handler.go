@@ -29,17 +29,19 @@ func NewHandler(next Invoker, em *Emitter, log *slog.Logger) *Handler {
 	return &Handler{next: next, em: em, log: log, now: time.Now}
 }
 
-// Invoke runs the wrapped handler with a new Recorder in ctx, which first
-// takes the pending counts (see Count), and writes the recorder when it
-// returns.
+// Invoke runs the wrapped handler with a new Recorder in ctx and writes
+// the recorder when it returns. The recorder takes the pending counts (see
+// Count) at the end, not the start: a fetch begun at init that the first
+// invocation waited for is then reported with it, even if it was counted
+// only after the invocation began.
 func (h *Handler) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	rec := NewRecorder()
-	rec.TakePending()
 	defer h.emit(ctx, rec)
 	return h.next.Invoke(NewContext(ctx, rec), payload)
 }
 
 func (h *Handler) emit(ctx context.Context, rec *Recorder) {
+	rec.TakePending()
 	var id string
 	if lc, ok := lambdacontext.FromContext(ctx); ok {
 		id = lc.AwsRequestID
