@@ -152,7 +152,7 @@ func (c *Client) attempt(ctx context.Context, cmd string, payload []byte, n int)
 		return nil, &chat.Error{Command: cmd, Code: chat.CodeBadRequestURL, Class: chat.ClassConfiguration, Info: "build request", Err: redact(err)}
 	}
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := c.http.Do(req)
+	resp, err := c.do(req)
 	if err != nil {
 		return nil, c.transportError(ctx, cmd, base, err)
 	}
