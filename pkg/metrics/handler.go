@@ -3,6 +3,7 @@ package metrics
 import (
 	"context"
 	"log/slog"
+	"os"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
@@ -53,4 +54,16 @@ func (h *Handler) emit(ctx context.Context, rec *Recorder) {
 		}
 		log.WarnContext(ctx, "metrics not written", slog.String("error", err.Error()))
 	}
+}
+
+// Wrap returns next with metrics written to the process's standard output,
+// configured from its environment: METRICS_NAMESPACE, and the Function
+// dimension from AWS_LAMBDA_FUNCTION_NAME, or name outside Lambda. It is a
+// function's main that calls it, around its handler, once.
+func Wrap(next Invoker, name string, log *slog.Logger) (*Handler, error) {
+	em, err := NewEmitter(os.Stdout, ConfigFromEnv(os.Getenv, name))
+	if err != nil {
+		return nil, err
+	}
+	return NewHandler(next, em, log), nil
 }
