@@ -165,7 +165,7 @@ func (r *Recorder) Latencies() []float64 {
 
 // TakePending moves the process-wide pending counts (see Count) into r.
 func (r *Recorder) TakePending() {
-	if r == nil {
+	if r == nil || !pendingAny.Load() || !pendingAny.Swap(false) {
 		return
 	}
 	for i := range pending {
@@ -175,8 +175,12 @@ func (r *Recorder) TakePending() {
 	}
 }
 
-// pending holds counts made outside any invocation.
-var pending [numNames]atomic.Int64
+// pending holds counts made outside any invocation; pendingAny is set
+// after a count is added to it, so that taking nothing costs one load.
+var (
+	pending    [numNames]atomic.Int64
+	pendingAny atomic.Bool
+)
 
 // Count adds n to name in the recorder ctx carries, or, when it carries
 // none (work begun at init, in the background), to the process-wide pending
@@ -188,6 +192,7 @@ func Count(ctx context.Context, name Name, n int64) {
 	}
 	if name < numNames && name != ChatLatency {
 		pending[name].Add(n)
+		pendingAny.Store(true)
 	}
 }
 
