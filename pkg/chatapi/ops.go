@@ -102,8 +102,8 @@ func (c *Client) perItem(ctx context.Context, cmd string, ids []string, body fun
 		batch := unique[lo:hi]
 		env, tries, err := c.call(ctx, cmd, body(batch))
 		attempts[k], callErrs[k] = tries, err
-		// Chat answers in the order asked; a map is built only when it
-		// did not.
+		// Results that come one per ID in the order asked are matched by
+		// position; others by UserID, through a map.
 		var replied []chat.ResultItem
 		if env != nil {
 			replied = env.ResultItem
