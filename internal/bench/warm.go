@@ -22,6 +22,7 @@ import (
 	"github.com/chatsync/chat-lambdas/pkg/chatapi"
 	"github.com/chatsync/chat-lambdas/pkg/chatemu"
 	"github.com/chatsync/chat-lambdas/pkg/handler"
+	"github.com/chatsync/chat-lambdas/pkg/metrics"
 	"github.com/chatsync/chat-lambdas/pkg/secrets"
 	"github.com/chatsync/chat-lambdas/pkg/usersig"
 )
@@ -72,6 +73,8 @@ type WarmRig struct {
 	ctx       context.Context
 	cancel    context.CancelFunc
 	floor     *http.Client
+	importM   *metrics.Handler // Import and Delete with their metrics, as the functions run them
+	deleteM   *metrics.Handler
 	importURL string // signed once, up to "&random="
 	deleteURL string
 }
@@ -108,6 +111,13 @@ func NewWarmRig(emu *chatemu.Running, base string) (*WarmRig, error) {
 		Delete: handler.NewDeleteHandler(handler.DeleteConfig{Chat: client, Logger: log}),
 		floor:  emu.Client(),
 	}
+	// Each invocation's metrics, written as the functions write them (to
+	// standard output there, to io.Discard here).
+	em, err := metrics.NewEmitter(io.Discard, metrics.Config{Function: "bench"})
+	if err != nil {
+		return nil, err
+	}
+	r.importM, r.deleteM = metrics.NewHandler(r.Import, em, log), metrics.NewHandler(r.Delete, em, log)
 	// An invocation's context as the Lambda runtime makes it: a deadline
 	// and the request's identity. It is made once: the runtime's own cost
 	// is not the handlers'.
@@ -138,13 +148,13 @@ func (r *WarmRig) Close() {
 // InvokeImport is one warm direct invocation of the import function:
 // account_import of one account.
 func (r *WarmRig) InvokeImport(context.Context) error {
-	return checkReply(r.Import.Invoke(r.ctx, ImportPayload))
+	return checkReply(r.importM.Invoke(r.ctx, ImportPayload))
 }
 
 // InvokeDelete is one warm direct invocation of the delete function:
 // account_delete of one (absent) account.
 func (r *WarmRig) InvokeDelete(context.Context) error {
-	return checkReply(r.Delete.Invoke(r.ctx, DeletePayload))
+	return checkReply(r.deleteM.Invoke(r.ctx, DeletePayload))
 }
 
 // FloorImport makes the request InvokeImport makes with a bare

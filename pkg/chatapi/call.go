@@ -40,7 +40,7 @@ func (c *Client) call(ctx context.Context, cmd string, body any) (*chat.Envelope
 			return nil, attempts, c.fail(cmd, attempts, err)
 		}
 		attempts++
-		env, err := c.attempt(ctx, cmd, payload)
+		env, err := c.attempt(ctx, cmd, payload, attempts)
 		if err == nil {
 			return env, attempts, nil
 		}
@@ -150,12 +150,13 @@ func (c *Client) sleep(ctx context.Context, d time.Duration) bool {
 	}
 }
 
-// attempt makes one HTTP exchange.
-func (c *Client) attempt(ctx context.Context, cmd string, payload []byte) (*chat.Envelope, error) {
+// attempt makes one HTTP exchange, the n-th of its call.
+func (c *Client) attempt(ctx context.Context, cmd string, payload []byte, n int) (_ *chat.Envelope, err error) {
 	sq, err := c.signedQueryFor(ctx)
 	if err != nil {
 		return nil, err
 	}
+	defer func(start time.Time) { observe(ctx, n, start, err != nil) }(time.Now())
 	actx, cancel := context.WithTimeout(ctx, c.cfg.AttemptTimeout)
 	defer cancel()
 
@@ -166,7 +167,7 @@ func (c *Client) attempt(ctx context.Context, cmd string, payload []byte) (*chat
 		return nil, &chat.Error{Command: cmd, Code: chat.CodeBadRequestURL, Class: chat.ClassConfiguration, Info: "build request", Err: redact(err)}
 	}
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := c.http.Do(req)
+	resp, err := c.do(req)
 	if err != nil {
 		return nil, c.transportError(ctx, cmd, base, err)
 	}

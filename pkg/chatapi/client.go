@@ -99,6 +99,7 @@ type Client struct {
 	bases    []string
 	creds    CredentialsSource
 	http     *http.Client
+	rt       http.RoundTripper // http's transport, when requests may skip http (see roundTripper)
 	limiters map[string]*rate.Limiter
 	cfg      Config
 	now      func() time.Time
@@ -155,6 +156,7 @@ func New(cfg Config) (*Client, error) {
 		bases:    bases,
 		creds:    cfg.Credentials,
 		http:     cfg.HTTPClient,
+		rt:       roundTripper(cfg.HTTPClient),
 		limiters: make(map[string]*rate.Limiter),
 		cfg:      cfg,
 		now:      cfg.Now,

@@ -337,6 +337,9 @@ func TestNoSecretsInErrors(t *testing.T) {
 
 	var errs []error
 	collect := func(base string, fault *chatemu.Fault, timeout time.Duration) {
+		// Faults a previous case left unused (the delayed ones) would
+		// otherwise answer this case's first requests.
+		emu.ClearFaults()
 		if fault != nil {
 			emu.Inject(*fault)
 		}

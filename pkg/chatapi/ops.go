@@ -3,6 +3,7 @@ package chatapi
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 
 	"github.com/chatsync/chat-lambdas/pkg/chat"
@@ -106,14 +107,25 @@ func (c *Client) perItem(ctx context.Context, cmd string, ids []string, body fun
 		batch := unique[lo:hi]
 		env, tries, err := c.call(ctx, cmd, body(batch))
 		attempts[k], callErrs[k] = tries, err
-		byID := make(map[string]chat.ResultItem, len(batch))
+		// Results that come one per ID in the order asked are matched by
+		// position; others by UserID, through a map.
+		var replied []chat.ResultItem
 		if env != nil {
-			for _, it := range env.ResultItem {
+			replied = env.ResultItem
+		}
+		var byID map[string]chat.ResultItem
+		aligned := inOrder(batch, replied)
+		if !aligned && len(replied) > 0 {
+			byID = make(map[string]chat.ResultItem, len(replied))
+			for _, it := range replied {
 				byID[it.UserID] = it
 			}
 		}
 		for i, id := range batch {
 			it, ok := byID[id]
+			if aligned {
+				it, ok = replied[i], true
+			}
 			switch {
 			case err != nil:
 				it = chat.ResultItem{UserID: id, ResultCode: chat.ErrorCode(err), ResultInfo: detail(err)}
@@ -137,9 +149,30 @@ func (c *Client) perItem(ctx context.Context, cmd string, ids []string, body fun
 	return items, stats, errs, nil
 }
 
+// inOrder reports whether items holds one result per ID of batch, in
+// batch's order.
+func inOrder(batch []string, items []chat.ResultItem) bool {
+	if len(items) != len(batch) {
+		return false
+	}
+	for i, it := range items {
+		if it.UserID != batch[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// smallBatch is the most IDs uniqueIDs compares pairwise rather than
+// through a map.
+const smallBatch = 8
+
 func uniqueIDs(ids []string) ([]string, error) {
 	if len(ids) == 0 {
 		return nil, chat.Errorf(chat.CodeBatchCount, "the list of UserIDs is empty")
+	}
+	if len(ids) <= smallBatch {
+		return uniqueSmall(ids)
 	}
 	seen := make(map[string]bool, len(ids))
 	unique := make([]string, 0, len(ids))
@@ -149,6 +182,28 @@ func uniqueIDs(ids []string) ([]string, error) {
 		}
 		if !seen[id] {
 			seen[id] = true
+			unique = append(unique, id)
+		}
+	}
+	return unique, nil
+}
+
+// uniqueSmall is uniqueIDs for a few IDs: ids itself when no ID repeats,
+// which a single delete always is.
+func uniqueSmall(ids []string) ([]string, error) {
+	repeated := false
+	for i, id := range ids {
+		if err := chat.ValidateUserID(id); err != nil {
+			return nil, chat.ItemError(err, i)
+		}
+		repeated = repeated || slices.Contains(ids[:i], id)
+	}
+	if !repeated {
+		return ids, nil
+	}
+	unique := make([]string, 0, len(ids))
+	for _, id := range ids {
+		if !slices.Contains(unique, id) {
 			unique = append(unique, id)
 		}
 	}

@@ -50,6 +50,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/chatsync/chat-lambdas/pkg/chat"
+	"github.com/chatsync/chat-lambdas/pkg/metrics"
 )
 
 // Defaults for Config.
@@ -285,6 +286,7 @@ func (s *Source) fetch(parent context.Context) (chat.Credentials, error) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(parent), s.fetchTimeout)
 	defer cancel()
 	s.fetches.Add(1)
+	metrics.Count(parent, metrics.SecretFetches, 1) // at init: pending, for the first invocation
 	out, err := s.api.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: &s.id})
 	var (
 		creds chat.Credentials
