@@ -146,6 +146,7 @@ func (c *cli) demo(ctx context.Context, args []string) error {
 	}
 	fmt.Fprintf(c.stdout, "\n%s  %d/%d steps ok in %s; %s to the emulator, %s\n", verdict, len(steps)-failed, len(steps), round(time.Since(begin)),
 		plural(stack.Emulator.TotalRequests(), "Chat request", "Chat requests"), plural(fetches, "secret fetch", "secret fetches"))
+	printMetrics(c.stdout, stack)
 	if !ok {
 		return errReported
 	}
@@ -380,4 +381,17 @@ func round(d time.Duration) time.Duration {
 		return d.Round(10 * time.Microsecond)
 	}
 	return d.Round(time.Microsecond)
+}
+
+// printMetrics prints the totals of the metrics the functions wrote as EMF
+// documents during a local run: what CloudWatch would show.
+func printMetrics(w io.Writer, stack *local.Stack) {
+	sum, bad := stack.Metrics.Summary()
+	fmt.Fprintf(w, "\nmetrics: %s in all (%s; see docs/metrics.md)\n", plural(sum.Documents, "EMF document", "EMF documents"), "what CloudWatch would count")
+	for _, line := range strings.Split(strings.TrimRight(sum.String(), "\n"), "\n") {
+		fmt.Fprintf(w, "  %s\n", line)
+	}
+	if bad > 0 {
+		fmt.Fprintf(w, "  (%d documents could not be read)\n", bad)
+	}
 }

@@ -108,6 +108,7 @@ func (c *cli) local(ctx context.Context, args []string) error {
 	gw := &local.Gateway{Import: stack.Import, Delete: stack.Delete, UserSig: stack.UserSig, Logger: log}
 	err = local.Serve(ctx, ln, gw, shutdownGrace)
 	fmt.Fprintln(c.stderr, "chatsync local: stopped")
+	printMetrics(c.stderr, stack)
 	return err
 }
 

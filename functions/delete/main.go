@@ -11,5 +11,6 @@ import (
 )
 
 func main() {
-	lambda.Start(setup.FromEnv(context.Background()).DeleteHandler())
+	p := setup.FromEnv(context.Background())
+	lambda.Start(p.Metered("delete", p.DeleteHandler()))
 }

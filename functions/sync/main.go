@@ -12,9 +12,10 @@ import (
 )
 
 func main() {
-	h, err := setup.FromEnv(context.Background()).SyncHandler()
+	p := setup.FromEnv(context.Background())
+	h, err := p.SyncHandler()
 	if err != nil {
 		setup.Fail(err)
 	}
-	lambda.Start(h)
+	lambda.Start(p.Metered("sync", h))
 }

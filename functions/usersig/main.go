@@ -12,5 +12,6 @@ import (
 )
 
 func main() {
-	lambda.Start(setup.FromEnv(context.Background(), setup.WithoutChat()).UserSigHandler())
+	p := setup.FromEnv(context.Background(), setup.WithoutChat())
+	lambda.Start(p.Metered("usersig", p.UserSigHandler()))
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"strings"
 	"time"
@@ -20,6 +21,7 @@ import (
 	"github.com/chatsync/chat-lambdas/pkg/chatemu"
 	"github.com/chatsync/chat-lambdas/pkg/config"
 	"github.com/chatsync/chat-lambdas/pkg/handler"
+	"github.com/chatsync/chat-lambdas/pkg/metrics"
 	"github.com/chatsync/chat-lambdas/pkg/secrets"
 	"github.com/chatsync/chat-lambdas/pkg/setup"
 )
@@ -45,6 +47,10 @@ type Options struct {
 	// UserPoolID is the stack's user pool (USER_POOL_ID), for lifecycle
 	// events that come without the stack's wrapper.
 	UserPoolID string
+	// MetricsOut receives the functions' EMF documents, one a line, as
+	// Lambda's log stream would; nil discards them (Stack.Metrics totals
+	// them either way).
+	MetricsOut io.Writer
 	// AuthMode is HTTP_AUTH_MODE: handler.AuthIAM (when empty) or
 	// handler.AuthJWT, for every handler.
 	AuthMode string
@@ -67,9 +73,14 @@ type Stack struct {
 	Store    *SecretStore     // the emulator's stand-in for Secrets Manager; nil when Real
 	Secrets  *secrets.Source  // the cached secret; nil when the key was given directly
 	Client   *chatapi.Client
-	Import   *handler.ImportHandler
-	Delete   *handler.DeleteHandler
-	UserSig  *handler.UserSigHandler
+	// The functions' handlers, with their metrics, as the functions' mains
+	// wire them.
+	Import  Function
+	Delete  Function
+	UserSig Function
+	// Metrics totals the EMF documents the functions write, for a summary
+	// at the end of a local run (see metrics.Summary).
+	Metrics *metrics.Collector
 
 	creds chatapi.CredentialsSource // what the client and the UserSig handler sign with
 }
@@ -224,7 +235,8 @@ func (s *Stack) handlers(log *slog.Logger, o Options) {
 	if ttl <= 0 {
 		ttl = handler.DefaultUserSigTTL
 	}
-	p := &setup.Parts{Log: log, Chat: s.Client, Secrets: s.Secrets, Credentials: s.creds, Config: config.Config{
+	s.Metrics = &metrics.Collector{Next: o.MetricsOut}
+	p := &setup.Parts{Log: log, Chat: s.Client, Secrets: s.Secrets, Credentials: s.creds, MetricsOut: s.Metrics, Config: config.Config{
 		AuthMode:         mode,
 		AdminGroup:       handler.DefaultAdminGroup,
 		UserIDAttribute:  m.UserIDAttribute,
@@ -232,8 +244,11 @@ func (s *Stack) handlers(log *slog.Logger, o Options) {
 		FaceURLAttribute: m.FaceURLAttribute,
 		UserPoolID:       o.UserPoolID,
 		UserSigTTL:       ttl,
+		MetricsNamespace: metrics.DefaultNamespace,
 	}}
-	s.Import, s.Delete, s.UserSig = p.ImportHandler(), p.DeleteHandler(), p.UserSigHandler()
+	s.Import = p.Metered("import", p.ImportHandler())
+	s.Delete = p.Metered("delete", p.DeleteHandler())
+	s.UserSig = p.Metered("usersig", p.UserSigHandler())
 }
 
 // Function returns the handler of the function named "import", "delete" or

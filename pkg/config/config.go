@@ -15,6 +15,7 @@ import (
 	"github.com/chatsync/chat-lambdas/pkg/chat"
 	"github.com/chatsync/chat-lambdas/pkg/chatapi"
 	"github.com/chatsync/chat-lambdas/pkg/handler"
+	"github.com/chatsync/chat-lambdas/pkg/metrics"
 	"github.com/chatsync/chat-lambdas/pkg/secrets"
 )
 
@@ -37,6 +38,7 @@ const (
 	EnvSyncQueueURL       = "SYNC_QUEUE_URL"
 	EnvSyncListRate       = "SYNC_LIST_RATE"
 	EnvUserSigTTL         = "USER_SIG_TTL"
+	EnvMetricsNamespace   = "METRICS_NAMESPACE"
 )
 
 // Config holds the settings of the functions; settings a function does not
@@ -60,6 +62,8 @@ type Config struct {
 	SyncQueueURL string        // SYNC_QUEUE_URL: the scheduled sync's queue
 	SyncListRate float64       // SYNC_LIST_RATE: ListUsers requests a second of one sync process; 0: the sync's default
 	UserSigTTL   time.Duration // USER_SIG_TTL, default handler.DefaultUserSigTTL
+
+	MetricsNamespace string // METRICS_NAMESPACE, default metrics.DefaultNamespace
 }
 
 // Mapping returns the attribute mapping the settings name.
@@ -87,6 +91,7 @@ func Load(getenv func(string) string) (Config, error) {
 		RetryQueueURL:      get(EnvRetryQueueURL, ""),
 		DeadLetterQueueURL: get(EnvDeadLetterQueueURL, ""),
 		UserPoolID:         get(EnvUserPoolID, ""),
+		MetricsNamespace:   get(EnvMetricsNamespace, metrics.DefaultNamespace),
 		SyncQueueURL:       get(EnvSyncQueueURL, ""),
 	}
 	var errs []string
@@ -108,6 +113,9 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if err := c.Auth().Validate(); err != nil {
 		errs = append(errs, err.Error())
+	}
+	if err := (metrics.Config{Namespace: c.MetricsNamespace, Function: "check"}).Validate(); err != nil {
+		errs = append(errs, strings.TrimPrefix(err.Error(), "metrics: "))
 	}
 	if v := get(EnvSyncListRate, ""); v != "" {
 		r, err := strconv.ParseFloat(v, 64)

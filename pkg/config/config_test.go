@@ -20,7 +20,7 @@ func TestLoadDefaults(t *testing.T) {
 	want := config.Config{
 		SecretID: "chat/admin", Region: "singapore", SecretTTL: 5 * time.Minute, AuthMode: "iam", RateShare: 1,
 		AdminGroup: "chat-admins", UserIDAttribute: "sub", NickAttribute: "nickname", FaceURLAttribute: "picture",
-		UserSigTTL: 24 * time.Hour,
+		UserSigTTL: 24 * time.Hour, MetricsNamespace: "ChatAccounts",
 	}
 	if c != want {
 		t.Errorf("Load = %+v\nwant %+v", c, want)
@@ -39,6 +39,7 @@ func TestLoadErrors(t *testing.T) {
 		{"bad ttl", map[string]string{"CHAT_SECRET_ID": "s", "CHAT_REGION": "tokyo", "CHAT_SECRET_TTL": "5 minutes"}, []string{"CHAT_SECRET_TTL"}},
 		{"negative ttl", map[string]string{"CHAT_SECRET_ID": "s", "CHAT_REGION": "tokyo", "CHAT_SECRET_TTL": "-1m"}, []string{"must be positive"}},
 		{"bad mode", map[string]string{"CHAT_SECRET_ID": "s", "CHAT_REGION": "tokyo", "HTTP_AUTH_MODE": "open"}, []string{"HTTP_AUTH_MODE"}},
+		{"bad metrics namespace", map[string]string{"CHAT_SECRET_ID": "s", "CHAT_REGION": "tokyo", "METRICS_NAMESPACE": "AWS/Lambda"}, []string{"METRICS_NAMESPACE"}},
 		{"zero rate share", map[string]string{"CHAT_SECRET_ID": "s", "CHAT_REGION": "tokyo", "CHAT_RATE_SHARE": "0"}, []string{"CHAT_RATE_SHARE"}},
 		{"rate share over 1", map[string]string{"CHAT_SECRET_ID": "s", "CHAT_REGION": "tokyo", "CHAT_RATE_SHARE": "1.5"}, []string{"CHAT_RATE_SHARE"}},
 		{"bad queue", map[string]string{"CHAT_SECRET_ID": "s", "CHAT_REGION": "tokyo", "RETRY_QUEUE_URL": "my-queue"}, []string{"RETRY_QUEUE_URL"}},

@@ -216,6 +216,16 @@ func (iv *invocation) caller(r *request, out *outcome) (*caller, *httpError) {
 	return who, he
 }
 
+// httpError maps a failed operation to its reply (see httpErrorFor); a
+// server-side failure carries the request ID, where the log has the details.
+func (iv *invocation) httpError(err error) *httpError {
+	he := httpErrorFor(err)
+	if lc, ok := lambdacontext.FromContext(iv.ctx); ok && he.Status >= http.StatusInternalServerError {
+		he.RequestID = lc.AwsRequestID
+	}
+	return he
+}
+
 // serve runs an authorized API Gateway request within API Gateway's
 // timeout, logs its outcome and replies: 200 with the Chat envelope, or the
 // failure's status and error body.
@@ -223,15 +233,11 @@ func (iv *invocation) serve(r *request, out outcome, run func(context.Context) r
 	ctx, cancel := withDeadline(iv.ctx, iv.start, APIGatewayTimeout, iv.answerMargin)
 	defer cancel()
 	res := run(ctx)
+	iv.countResult(res)
 	res.out.extra = append(res.out.extra, out.extra...)
 	res.out.event = "http"
 	if res.fail {
-		he := httpErrorFor(res.err)
-		if he.Status >= http.StatusInternalServerError {
-			if lc, ok := lambdacontext.FromContext(iv.ctx); ok {
-				he.RequestID = lc.AwsRequestID
-			}
-		}
+		he := iv.httpError(res.err)
 		res.out.status = he.Status
 		iv.logOutcome(iv.op+" failed", res.out)
 		return r.replyError(he)

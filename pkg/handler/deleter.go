@@ -81,7 +81,8 @@ func (h *DeleteHandler) run(ctx context.Context, ids []string) result {
 	if err != nil {
 		return r.refused(err)
 	}
-	return r.answered(res, res.Stats, len(res.Failed()))
+	failed := len(res.Failed())
+	return r.answered(res, res.Stats, len(res.Items)-failed, failed)
 }
 
 // http handles DELETE /accounts/{userId} and POST /accounts/delete.

@@ -3,10 +3,12 @@ package handler
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"time"
 
 	"github.com/chatsync/chat-lambdas/pkg/chat"
+	"github.com/chatsync/chat-lambdas/pkg/metrics"
 )
 
 // Defaults for the time a handler keeps back from its deadline.
@@ -76,6 +78,14 @@ func (b *base) begin(ctx context.Context) *invocation {
 	return &invocation{base: b, ctx: ctx, start: b.now()}
 }
 
+// count adds n to the invocation's metric name (see pkg/metrics; nothing
+// when the invocation carries no recorder).
+func (iv *invocation) count(name metrics.Name, n int) {
+	if n > 0 {
+		metrics.FromContext(iv.ctx).Add(name, int64(n))
+	}
+}
+
 // unknownEvent refuses a payload that is no event the function accepts.
 func (iv *invocation) unknownEvent(payload []byte) ([]byte, error) {
 	iv.log.WarnContext(iv.ctx, "unrecognized event", slog.Int("bytes", len(payload)))
@@ -89,9 +99,21 @@ func (iv *invocation) direct(run func(context.Context) result) ([]byte, error) {
 	ctx, cancel := withDeadline(iv.ctx, iv.start, 0, iv.answerMargin)
 	defer cancel()
 	r := run(ctx)
+	iv.countResult(r)
 	r.out.event = "direct"
 	iv.logOutcome(outcomeMsg(iv.op, r.fail), r.out)
 	return envelopeJSON(r.env)
+}
+
+// countResult records an import or delete request's accounts: done
+// (Imported or Deleted, by the handler) and failed.
+func (iv *invocation) countResult(r result) {
+	done := metrics.Imported
+	if iv.op == "delete" {
+		done = metrics.Deleted
+	}
+	iv.count(done, r.done)
+	iv.count(metrics.Failed, r.failed)
 }
 
 // refuseBody answers a direct invocation whose body decodeBody refused: a
@@ -172,11 +194,18 @@ type result struct {
 	err  error
 	fail bool
 	out  outcome
+
+	done, failed int // accounts Chat carried out and did not, for the metrics
 }
 
 // refused returns r failed with err, before or instead of any Chat reply.
+// When Chat was called (the error names a command), its accounts failed.
 func (r result) refused(err error) result {
 	r.env, r.err, r.fail, r.out.err = chat.ErrorEnvelope(err), err, true, err
+	var e *chat.Error
+	if errors.As(err, &e) && e.Command != "" {
+		r.failed = len(r.out.userIDs)
+	}
 	return r
 }
 
@@ -187,9 +216,10 @@ type batch interface {
 	Failure() error // why the whole batch failed; nil when some account succeeded
 }
 
-// answered returns r for a batch that Chat answered; failed is the number
-// of accounts that failed.
-func (r result) answered(b batch, stats chat.Stats, failed int) result {
+// answered returns r for a batch that Chat answered; done and failed are
+// the numbers of accounts that succeeded and failed.
+func (r result) answered(b batch, stats chat.Stats, done, failed int) result {
+	r.done, r.failed = done, failed
 	r.env, r.out.stats, r.err = b.Envelope(), stats, b.Err()
 	r.fail = r.env.ActionStatus == chat.StatusFail
 	if r.fail {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/chatsync/chat-lambdas/pkg/chat"
+	"github.com/chatsync/chat-lambdas/pkg/metrics"
 )
 
 // Importer is the part of the Chat client the import handler uses.
@@ -165,7 +166,7 @@ func (h *ImportHandler) run(ctx context.Context, b importBody) result {
 		if err != nil {
 			return r.refused(err)
 		}
-		return r.answered(res, res.Stats, len(res.FailAccounts))
+		return r.answered(res, res.Stats, res.Requested-len(res.FailAccounts), len(res.FailAccounts))
 	}
 	a := b.account()
 	r := result{out: outcome{command: chat.CmdImport, userIDs: []string{a.UserID}}}
@@ -177,7 +178,7 @@ func (h *ImportHandler) run(ctx context.Context, b importBody) result {
 	if err != nil {
 		return r.refused(err)
 	}
-	r.env = chat.Envelope{ActionStatus: chat.StatusOK}
+	r.env, r.done = chat.Envelope{ActionStatus: chat.StatusOK}, 1
 	return r
 }
 
@@ -282,6 +283,7 @@ func (h *ImportHandler) cognito(iv *invocation, payload []byte) ([]byte, error) 
 	cancel()
 	out.command, out.stats, out.err = chat.CmdImport, stats, err
 	if err == nil {
+		iv.count(metrics.Imported, 1)
 		iv.logOutcome("import done", out)
 		return payload, nil
 	}
@@ -323,17 +325,18 @@ func (h *ImportHandler) park(iv *invocation, payload []byte, p chat.PendingImpor
 // destination is a queue a sign-up import can be sent to: its name in
 // logs, and the outcome message once the import is in it.
 type destination struct {
-	queue Queue
-	name  string
-	done  string
+	queue  Queue
+	name   string
+	done   string
+	metric metrics.Name // counted once the import is in the queue
 }
 
 func (h *ImportHandler) retryQueue() destination {
-	return destination{h.cfg.RetryQueue, "retry queue", "import queued"}
+	return destination{h.cfg.RetryQueue, "retry queue", "import queued", metrics.Queued}
 }
 
 func (h *ImportHandler) deadLetterQueue() destination {
-	return destination{h.cfg.DeadLetterQueue, "dead-letter queue", "import parked"}
+	return destination{h.cfg.DeadLetterQueue, "dead-letter queue", "import parked", metrics.Parked}
 }
 
 // enqueue sends p to d within the sign-up budget and logs the outcome: done
@@ -342,6 +345,7 @@ func (h *ImportHandler) deadLetterQueue() destination {
 func (h *ImportHandler) enqueue(iv *invocation, d destination, p chat.PendingImport, out outcome) bool {
 	if d.queue == nil {
 		out.extra = append(out.extra, slog.String("why", "no "+d.name))
+		iv.count(metrics.Lost, 1)
 		iv.logOutcome("lost import", out)
 		return false
 	}
@@ -349,9 +353,11 @@ func (h *ImportHandler) enqueue(iv *invocation, d destination, p chat.PendingImp
 	defer cancel()
 	if err := d.queue.Send(qctx, p); err != nil {
 		out.extra = append(out.extra, slog.String("why", d.name+": "+err.Error()))
+		iv.count(metrics.Lost, 1)
 		iv.logOutcome("lost import", out)
 		return false
 	}
+	iv.count(d.metric, 1)
 	iv.logOutcome(d.done, out)
 	return true
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/chatsync/chat-lambdas/pkg/chat"
 	"github.com/chatsync/chat-lambdas/pkg/lifecycle"
+	"github.com/chatsync/chat-lambdas/pkg/metrics"
 )
 
 // Users reads a Cognito user's current attributes, for lifecycle events:
@@ -90,6 +91,7 @@ func (iv *invocation) lifecycleDone(out outcome, verdict, reason, userID string)
 // (and, after its retries, to the rule's dead-letter queue).
 func (iv *invocation) lifecycleFailed(out outcome, err error) ([]byte, error) {
 	out.event, out.err = "lifecycle", err
+	iv.count(metrics.Failed, len(out.userIDs))
 	iv.logOutcome("lifecycle event failed, will retry", out)
 	return nil, &EventError{Msg: "lifecycle event not done, to be retried: " + chatPublic(err)}
 }
@@ -160,11 +162,13 @@ func (h *ImportHandler) lifecycle(iv *invocation, payload []byte) ([]byte, error
 	}
 	switch {
 	case err == nil:
+		iv.count(metrics.Imported, 1)
 		return iv.lifecycleDone(out, "done", "", acct.UserID), nil
 	case retryable(err):
 		return iv.lifecycleFailed(out, err)
 	default:
 		out.err = err
+		iv.count(metrics.Failed, 1)
 		return iv.lifecycleDone(out, "refused", "Chat refused the account: "+chatPublic(err), acct.UserID), nil
 	}
 }
@@ -195,11 +199,13 @@ func (h *DeleteHandler) lifecycle(iv *invocation, payload []byte) ([]byte, error
 	}
 	switch {
 	case err == nil:
+		iv.count(metrics.Deleted, 1)
 		return iv.lifecycleDone(out, "done", "", d.UserID), nil
 	case retryable(err):
 		return iv.lifecycleFailed(out, err)
 	default:
 		out.err = err
+		iv.count(metrics.Failed, 1)
 		return iv.lifecycleDone(out, "refused", "Chat refused: "+chatPublic(err), d.UserID), nil
 	}
 }

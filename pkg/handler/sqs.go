@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/chatsync/chat-lambdas/pkg/chat"
+	"github.com/chatsync/chat-lambdas/pkg/metrics"
 )
 
 // sqsConcurrency bounds the retry-queue messages imported at once.
@@ -66,11 +67,13 @@ func (h *ImportHandler) retry(ctx context.Context, m events.SQSMessage) bool {
 	out.command, out.stats, out.err = chat.CmdImport, stats, err
 	switch {
 	case err == nil:
+		iv.count(metrics.Imported, 1)
 		iv.logOutcome("import done", out)
 		return true
 	case chat.ErrorClass(err) == chat.ClassCaller:
 		return h.parkMessage(iv, p, err, out)
 	default:
+		iv.count(metrics.Failed, 1)
 		iv.logOutcome("import failed, will retry", out)
 		return false
 	}
@@ -91,6 +94,7 @@ func (h *ImportHandler) parkMessage(iv *invocation, p chat.PendingImport, cause 
 		return false
 	}
 	out.extra = append(out.extra, slog.Bool("parked", true))
+	iv.count(metrics.Parked, 1)
 	iv.logOutcome("import parked", out)
 	return true
 }

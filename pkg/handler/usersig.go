@@ -9,9 +9,9 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/chatsync/chat-lambdas/pkg/chat"
 	"github.com/chatsync/chat-lambdas/pkg/chatapi"
+	"github.com/chatsync/chat-lambdas/pkg/metrics"
 	"github.com/chatsync/chat-lambdas/pkg/usersig"
 )
 
@@ -137,6 +137,7 @@ func (h *UserSigHandler) direct(iv *invocation, payload []byte) ([]byte, error) 
 		var rep UserSigReply
 		if rep, err = h.issue(ctx, id); err == nil {
 			out.extra = append(out.extra, slog.Int64("expireAt", rep.ExpireAt))
+			iv.count(metrics.UserSigsIssued, 1)
 			iv.logOutcome("usersig done", out)
 			return json.Marshal(rep)
 		}
@@ -199,16 +200,14 @@ func (h *UserSigHandler) http(iv *invocation, payload []byte, k kind) ([]byte, e
 	case errors.Is(err, errAdminIdentifier):
 		return refuse(forbidden(errAdminIdentifier.Info))
 	case err != nil:
-		he := httpErrorFor(err)
-		if lc, ok := lambdacontext.FromContext(iv.ctx); ok && he.Status >= http.StatusInternalServerError {
-			he.RequestID = lc.AwsRequestID
-		}
+		he := iv.httpError(err)
 		out.err, out.status = err, he.Status
 		iv.logOutcome("usersig failed", out)
 		return r.replyError(he)
 	}
 	out.status = http.StatusOK
 	out.extra = append(out.extra, slog.Int64("expireAt", rep.ExpireAt))
+	iv.count(metrics.UserSigsIssued, 1)
 	iv.logOutcome("usersig done", out)
 	return r.reply(http.StatusOK, rep, "")
 }

@@ -26,15 +26,13 @@ type Config struct {
 	Function  string // value of the Function dimension; required
 }
 
-// ConfigFromEnv reads METRICS_NAMESPACE and, for the Function dimension,
-// the function's name as Lambda sets it (AWS_LAMBDA_FUNCTION_NAME), or
-// fallback when that is not set (a local run).
-func ConfigFromEnv(getenv func(string) string, fallback string) Config {
-	fn := getenv("AWS_LAMBDA_FUNCTION_NAME")
-	if fn == "" {
-		fn = fallback
-	}
-	return Config{Namespace: getenv("METRICS_NAMESPACE"), Function: fn}
+// ConfigFromEnv reads METRICS_NAMESPACE; function is the Function
+// dimension's value: the function's role ("import", "delete", "usersig",
+// "sync"), not its generated Lambda name, so that the template's dashboard
+// and alarms can name it. Stacks that share an account tell their metrics
+// apart by namespace.
+func ConfigFromEnv(getenv func(string) string, function string) Config {
+	return Config{Namespace: getenv("METRICS_NAMESPACE"), Function: function}
 }
 
 // Limits of CloudWatch names.
@@ -43,11 +41,11 @@ const (
 	maxDimensionValue = 1024
 )
 
-// validate checks cfg against CloudWatch's rules for a namespace (1 to 255
+// Validate checks cfg against CloudWatch's rules for a namespace (1 to 255
 // ASCII letters, digits and . - _ / # : or spaces, not only spaces, not
 // beginning with "AWS/") and a dimension value (1 to 1024 characters of
 // valid UTF-8, not only spaces).
-func (cfg Config) validate() error {
+func (cfg Config) Validate() error {
 	ns := cfg.Namespace
 	switch {
 	case ns == "" || strings.TrimSpace(ns) == "":
@@ -102,7 +100,7 @@ func NewEmitter(w io.Writer, cfg Config) (*Emitter, error) {
 	if cfg.Namespace == "" {
 		cfg.Namespace = DefaultNamespace
 	}
-	if err := cfg.validate(); err != nil {
+	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	if w == nil {

@@ -251,11 +251,11 @@ func TestNewEmitterRefusesBadConfig(t *testing.T) {
 
 func TestConfigFromEnv(t *testing.T) {
 	env := map[string]string{"AWS_LAMBDA_FUNCTION_NAME": "stack-DeleteFunction-9", "METRICS_NAMESPACE": "Custom"}
-	if got := ConfigFromEnv(func(k string) string { return env[k] }, "delete"); got != (Config{Namespace: "Custom", Function: "stack-DeleteFunction-9"}) {
+	if got := ConfigFromEnv(func(k string) string { return env[k] }, "delete"); got != (Config{Namespace: "Custom", Function: "delete"}) {
 		t.Errorf("ConfigFromEnv = %+v", got)
 	}
 	if got := ConfigFromEnv(func(string) string { return "" }, "delete"); got != (Config{Function: "delete"}) {
-		t.Errorf("ConfigFromEnv without Lambda's variables = %+v", got)
+		t.Errorf("ConfigFromEnv without METRICS_NAMESPACE = %+v", got)
 	}
 }
 

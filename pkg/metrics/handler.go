@@ -57,9 +57,9 @@ func (h *Handler) emit(ctx context.Context, rec *Recorder) {
 }
 
 // Wrap returns next with metrics written to the process's standard output,
-// configured from its environment: METRICS_NAMESPACE, and the Function
-// dimension from AWS_LAMBDA_FUNCTION_NAME, or name outside Lambda. It is a
-// function's main that calls it, around its handler, once.
+// in the namespace METRICS_NAMESPACE names, with name (the function's role,
+// such as "import") as the Function dimension. It is a function's wiring
+// that calls it, around its handler, once.
 func Wrap(next Invoker, name string, log *slog.Logger) (*Handler, error) {
 	em, err := NewEmitter(os.Stdout, ConfigFromEnv(os.Getenv, name))
 	if err != nil {

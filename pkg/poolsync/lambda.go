@@ -10,6 +10,8 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/chatsync/chat-lambdas/pkg/metrics"
+
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -179,6 +181,9 @@ func (h *Handler) message(ctx context.Context, m events.SQSMessage) bool {
 	}
 	stop := func() bool { return deadline.Sub(h.cfg.Now()) < h.cfg.Margin }
 	next, c, err := eng.Stream(work, msg.Prefix, msg.Token, stop)
+	rec := metrics.FromContext(ctx)
+	rec.Add(metrics.Imported, int64(c.Imported))
+	rec.Add(metrics.Failed, int64(c.Failed))
 	attrs := []any{slog.String("prefix", msg.Prefix), slog.Any("counts", c)}
 	if err != nil && (work.Err() == nil || ctx.Err() != nil) {
 		// A failure of its own, or no time left even to hand on: SQS

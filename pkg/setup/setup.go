@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"sync/atomic"
@@ -21,6 +22,7 @@ import (
 	"github.com/chatsync/chat-lambdas/pkg/cognito"
 	"github.com/chatsync/chat-lambdas/pkg/config"
 	"github.com/chatsync/chat-lambdas/pkg/handler"
+	"github.com/chatsync/chat-lambdas/pkg/metrics"
 	"github.com/chatsync/chat-lambdas/pkg/secrets"
 	"github.com/chatsync/chat-lambdas/pkg/sqsqueue"
 )
@@ -40,6 +42,10 @@ type Parts struct {
 	// Secrets (chatsync with a key given locally).
 	Credentials chatapi.CredentialsSource
 
+	// MetricsOut receives the EMF documents of Metered handlers; nil: the
+	// process's standard output, where Lambda's log stream takes them.
+	MetricsOut io.Writer
+
 	// InitStart is when the process began; zero when the parts do not
 	// belong to a fresh process (chatsync), so no init is counted.
 	InitStart time.Time
@@ -49,6 +55,21 @@ type Parts struct {
 
 // sqs returns an SQS client that follows the same AWS environment.
 func (p *Parts) sqs() *sqs.Client { return p.aws.sqs() }
+
+// Metered returns h with metrics: each invocation records into its own
+// recorder and writes one EMF document, with function ("import",
+// "delete", "usersig", "sync") as the Function dimension, to MetricsOut.
+func (p *Parts) Metered(function string, h metrics.Invoker) *metrics.Handler {
+	out := p.MetricsOut
+	if out == nil {
+		out = os.Stdout
+	}
+	em, err := metrics.NewEmitter(out, metrics.Config{Namespace: p.Config.MetricsNamespace, Function: function})
+	if err != nil {
+		Fail(err) // config.Load has checked the namespace: not reached
+	}
+	return metrics.NewHandler(h, em, p.Log)
+}
 
 // ImportHandler wires the import function's handler.
 func (p *Parts) ImportHandler() *handler.ImportHandler {
