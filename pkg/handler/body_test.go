@@ -2,6 +2,7 @@ package handler_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"runtime"
 	"strings"
 	"testing"
@@ -100,5 +101,19 @@ func TestLargeBodiesCostBoundedMemory(t *testing.T) {
 				t.Errorf("%d Chat requests", n)
 			}
 		})
+	}
+}
+
+// TestOKEnvelopeEncoding: the prebuilt OK reply is what encoding the
+// envelope gives.
+func TestOKEnvelopeEncoding(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	raw, err := invoke(t, e.imp, []byte(`{"UserID":"ok"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := json.Marshal(chat.Envelope{ActionStatus: chat.StatusOK})
+	if string(raw) != string(want) {
+		t.Errorf("reply %s, want %s", raw, want)
 	}
 }

@@ -148,10 +148,11 @@ const maxLoggedIDs = 20
 // logOutcome writes the invocation's one outcome line.
 func (iv *invocation) logOutcome(msg string, o outcome) {
 	level := slog.LevelInfo
-	attrs := []slog.Attr{
+	attrs := make([]slog.Attr, 0, 10+len(o.extra)) // room for every field below
+	attrs = append(attrs,
 		slog.String("event", o.event),
 		slog.Int64("durationMs", time.Since(iv.start).Milliseconds()),
-	}
+	)
 	if o.command != "" {
 		attrs = append(attrs, slog.String("command", o.command))
 	}
@@ -184,7 +185,15 @@ func (iv *invocation) logOutcome(msg string, o outcome) {
 }
 
 // envelopeJSON encodes a direct invocation's reply.
-func envelopeJSON(env chat.Envelope) ([]byte, error) { return json.Marshal(env) }
+func envelopeJSON(env chat.Envelope) ([]byte, error) {
+	if env.ActionStatus == chat.StatusOK && env.ErrorCode == 0 && env.ErrorInfo == "" && env.FailAccounts == nil && env.ResultItem == nil {
+		return append([]byte(nil), okEnvelope...), nil // the common reply, without encoding it each time
+	}
+	return json.Marshal(env)
+}
+
+// okEnvelope is the encoding of a plain OK envelope.
+var okEnvelope, _ = json.Marshal(chat.Envelope{ActionStatus: chat.StatusOK})
 
 // result is the outcome of an import or delete request: the envelope that
 // direct invocation and a 200 reply carry, or the error that decides a
