@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
 	"github.com/chatsync/chat-lambdas/pkg/cognito"
+	"github.com/chatsync/chat-lambdas/pkg/cognito/lambdaperm"
 )
 
 func (c *cli) attachUsage(w io.Writer) {
@@ -116,7 +117,7 @@ func (c *cli) attach(ctx context.Context, args []string) error {
 			return errReported
 		}
 	}
-	if err := client.Attach(ctx, plan, lambda.NewFromConfig(awsCfg)); err != nil {
+	if err := client.Attach(ctx, plan, lambdaperm.New(lambda.NewFromConfig(awsCfg))); err != nil {
 		return err
 	}
 	fmt.Fprintln(c.stderr, "applied: the pool calls the function after each confirmed sign-up")

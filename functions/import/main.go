@@ -8,9 +8,11 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/chatsync/chat-lambdas/pkg/setup"
+	"github.com/chatsync/chat-lambdas/pkg/setup/userpool"
 )
 
 func main() {
 	p := setup.FromEnv(context.Background())
+	p.Users = userpool.Users(p) // lifecycle events read users from the pool
 	lambda.Start(p.Metered("import", p.ImportHandler()))
 }

@@ -8,12 +8,31 @@ import (
 	"context"
 
 	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/chatsync/chat-lambdas/pkg/cognito"
+	"github.com/chatsync/chat-lambdas/pkg/poolsync"
 	"github.com/chatsync/chat-lambdas/pkg/setup"
+	"github.com/chatsync/chat-lambdas/pkg/setup/userpool"
 )
 
 func main() {
 	p := setup.FromEnv(context.Background())
-	h, err := p.SyncHandler()
+	cfg := p.Config
+	rate := cfg.SyncListRate
+	if rate == 0 {
+		// Each process works on one stream at a time: share Cognito's
+		// quota among the 16 streams.
+		rate = cognito.DefaultListRate / float64(len(cognito.Prefixes()))
+	}
+	h, err := poolsync.NewHandler(poolsync.HandlerConfig{
+		Pool:     cfg.UserPoolID,
+		QueueURL: cfg.SyncQueueURL,
+		Queue:    p.SQS(),
+		Users:    cognito.New(userpool.Cognito(p), cognito.Options{ListRate: rate}),
+		Chat:     p.Chat,
+		Mapping:  cfg.Mapping(),
+		Logger:   p.Log,
+	})
 	if err != nil {
 		setup.Fail(err)
 	}

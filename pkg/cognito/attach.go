@@ -12,18 +12,30 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
-	"github.com/aws/aws-sdk-go-v2/service/lambda"
-	ltypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 )
 
 // ErrOtherTrigger is returned by PlanAttach when the pool already has a
 // different post-confirmation trigger and replacing it was not forced.
 var ErrOtherTrigger = errors.New("the pool has a different post-confirmation trigger")
 
-// LambdaAPI is the part of the Lambda client that Attach uses;
-// *lambda.Client implements it.
+// LambdaAPI adds a resource-based permission to a Lambda function: what
+// Attach needs of Lambda. Package lambdaperm implements it on the AWS SDK's
+// Lambda client; keeping the SDK out of this package keeps it out of the
+// functions that read users.
 type LambdaAPI interface {
-	AddPermission(ctx context.Context, in *lambda.AddPermissionInput, optFns ...func(*lambda.Options)) (*lambda.AddPermissionOutput, error)
+	// AddPermission adds p to its function; a statement with p's ID that is
+	// there already is a success.
+	AddPermission(ctx context.Context, p Permission) error
+}
+
+// Permission is one statement of a function's resource-based policy.
+type Permission struct {
+	FunctionARN   string
+	StatementID   string
+	Action        string // lambda:InvokeFunction
+	Principal     string // cognito-idp.amazonaws.com
+	SourceARN     string // the pool
+	SourceAccount string // the pool's account, when known
 }
 
 // AttachPlan is what Attach will do to a pool: the settings it writes back
@@ -119,22 +131,17 @@ func AddInvokePermission(ctx context.Context, lam LambdaAPI, functionARN, poolAR
 	if poolARN == "" {
 		return errors.New("add permission: the pool's ARN is unknown")
 	}
-	in := &lambda.AddPermissionInput{
-		FunctionName: aws.String(functionARN),
-		StatementId:  aws.String(PermissionStatementID(poolARN)),
-		Action:       aws.String("lambda:InvokeFunction"),
-		Principal:    aws.String("cognito-idp.amazonaws.com"),
-		SourceArn:    aws.String(poolARN),
+	p := Permission{
+		FunctionARN: functionARN,
+		StatementID: PermissionStatementID(poolARN),
+		Action:      "lambda:InvokeFunction",
+		Principal:   "cognito-idp.amazonaws.com",
+		SourceARN:   poolARN,
 	}
-	if a, err := arn.Parse(poolARN); err == nil && a.AccountID != "" {
-		in.SourceAccount = aws.String(a.AccountID)
+	if a, err := arn.Parse(poolARN); err == nil {
+		p.SourceAccount = a.AccountID
 	}
-	_, err := lam.AddPermission(ctx, in)
-	var conflict *ltypes.ResourceConflictException
-	if errors.As(err, &conflict) {
-		return nil
-	}
-	if err != nil {
+	if err := lam.AddPermission(ctx, p); err != nil {
 		return fmt.Errorf("add permission: %w", err)
 	}
 	return nil

@@ -16,6 +16,7 @@ import (
 	"github.com/chatsync/chat-lambdas/internal/cognitotest"
 	"github.com/chatsync/chat-lambdas/internal/moto"
 	"github.com/chatsync/chat-lambdas/pkg/cognito"
+	"github.com/chatsync/chat-lambdas/pkg/cognito/lambdaperm"
 )
 
 // fill sets v to a value that is not its zero value.
@@ -188,7 +189,7 @@ func TestAttachKeepsSettings(t *testing.T) {
 	if !reflect.DeepEqual(plan.Changes, want) {
 		t.Errorf("Changes = %q, want %q", plan.Changes, want)
 	}
-	if err := c.Attach(ctx, plan, lam); err != nil {
+	if err := c.Attach(ctx, plan, lambdaperm.New(lam)); err != nil {
 		t.Fatalf("Attach: %v", err)
 	}
 	after, mfaAfter := snapshot(t, api, pool)
@@ -223,7 +224,7 @@ func TestAttachKeepsSettings(t *testing.T) {
 	if err != nil || len(plan.Changes) != 0 {
 		t.Fatalf("second PlanAttach = %+v, %v", plan, err)
 	}
-	if err := c.Attach(ctx, plan, lam); err != nil {
+	if err := c.Attach(ctx, plan, lambdaperm.New(lam)); err != nil {
 		t.Fatalf("second Attach: %v", err)
 	}
 

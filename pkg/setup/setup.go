@@ -16,10 +16,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/chatsync/chat-lambdas/pkg/chat"
 	"github.com/chatsync/chat-lambdas/pkg/chatapi"
-	"github.com/chatsync/chat-lambdas/pkg/cognito"
 	"github.com/chatsync/chat-lambdas/pkg/config"
 	"github.com/chatsync/chat-lambdas/pkg/handler"
 	"github.com/chatsync/chat-lambdas/pkg/metrics"
@@ -42,6 +42,10 @@ type Parts struct {
 	// Secrets (chatsync with a key given locally).
 	Credentials chatapi.CredentialsSource
 
+	// Users reads users of the pool for the import function's lifecycle
+	// events (see pkg/setup/userpool); nil: those events are refused.
+	Users handler.Users
+
 	// MetricsOut receives the EMF documents of Metered handlers; nil: the
 	// process's standard output, where Lambda's log stream takes them.
 	MetricsOut io.Writer
@@ -53,8 +57,25 @@ type Parts struct {
 	aws *awsEnv // nil outside Lambda: then no queue URL may be set
 }
 
-// sqs returns an SQS client that follows the same AWS environment.
-func (p *Parts) sqs() *sqs.Client { return p.aws.sqs() }
+// SQS returns an SQS client that follows the same AWS environment.
+func (p *Parts) SQS() *sqs.Client { return p.aws.sqs() }
+
+// ServiceConfig is what an AWS service client needs from the function's
+// environment: the configuration, and the endpoint settings that each
+// service's options take.
+type ServiceConfig struct {
+	Config    aws.Config
+	Endpoint  *string // AWS_ENDPOINT_URL_<SERVICE> or AWS_ENDPOINT_URL; nil: the service's own
+	FIPS      aws.FIPSEndpointState
+	DualStack aws.DualStackEndpointState
+}
+
+// Service returns the configuration of a client of service (named as in
+// AWS_ENDPOINT_URL_<SERVICE>, such as "COGNITO_IDENTITY_PROVIDER").
+func (p *Parts) Service(service string) ServiceConfig {
+	e := p.aws
+	return ServiceConfig{Config: e.cfg, Endpoint: e.endpoint(service), FIPS: e.fipsState(), DualStack: e.dualStackState()}
+}
 
 // Metered returns h with metrics: each invocation records into its own
 // recorder and writes one EMF document, with function ("import",
@@ -82,13 +103,11 @@ func (p *Parts) ImportHandler() *handler.ImportHandler {
 		Logger:     p.Log,
 		InitStart:  p.InitStart,
 	}
-	if p.aws != nil {
-		// Lifecycle events read users: the client makes no call until one
-		// comes, and the template grants the reads only when they are on.
-		hc.Users = users{cognito.New(p.Cognito(), cognito.Options{})}
+	if p.Users != nil {
+		hc.Users = p.Users
 	}
 	if cfg.RetryQueueURL != "" || cfg.DeadLetterQueueURL != "" {
-		client := p.sqs()
+		client := p.SQS()
 		if cfg.RetryQueueURL != "" {
 			hc.RetryQueue = sqsqueue.New(client, cfg.RetryQueueURL, "retry queue")
 		}
