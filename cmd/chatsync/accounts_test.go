@@ -114,9 +114,18 @@ func TestAccountsWithKey(t *testing.T) {
 	emu.Inject(chatemu.Fault{Command: chat.CmdDelete, Code: 71000, Times: 1})
 	r = runCLI(t, runOpts{}, append(append([]string{"accounts"}, withFile...), "delete", "alice", "carol")...)
 	r.want(t, exitFailure, "alice\tfailed\tcode 71000", "carol\tfailed\tcode 71000", "delete: 2 UserIDs: 0 deleted, 0 already absent, 2 failed", "error: chat account_delete: code 71000")
+	for _, line := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
+		if strings.Count(line, "71000") != 1 {
+			t.Errorf("failure line names the code %d times: %q", strings.Count(line, "71000"), line)
+		}
+	}
 	emu.Inject(chatemu.Fault{Command: chat.CmdMultiImport, Code: 70398, Times: 1})
 	r = runCLI(t, runOpts{}, append(append([]string{"accounts"}, withFile...), "import", "dave")...)
 	r.want(t, exitFailure, "dave\tfailed", "import: 1 UserID: 0 imported, 1 failed", "code 70398")
+	// Every failure line has its reason column, and says the code once.
+	if !strings.Contains(r.stdout, "dave\tfailed\tchat multiaccount_import: code 70398") {
+		t.Errorf("import failure line without its reason: %q", r.stdout)
+	}
 
 	// A wrong key is a failure the operator can act on, not a hang.
 	wrong := writeFile(t, "wrong", strings.Repeat("0", 64))

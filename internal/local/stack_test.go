@@ -190,3 +190,20 @@ func TestNewRequestID(t *testing.T) {
 		seen[id] = true
 	}
 }
+
+// TestEventErrorType: a payload that is no event is a function error whose
+// errorType names the project's error, not a Go internal (wrapError).
+func TestEventErrorType(t *testing.T) {
+	s, err := local.StartEmulator(context.Background(), local.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, fn := range []local.Function{s.Import, s.Delete} {
+		_, _, err := local.Invoke(context.Background(), fn, "F", time.Second, []byte(`{}`))
+		var fe *local.FunctionError
+		if !errors.As(err, &fe) || fe.Type != "EventError" || !strings.Contains(fe.Message, "unrecognized event") {
+			t.Errorf("function error %#v, want errorType EventError", err)
+		}
+	}
+}
