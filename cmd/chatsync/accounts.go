@@ -5,14 +5,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/chatsync/chat-lambdas/internal/local"
 	"github.com/chatsync/chat-lambdas/pkg/chat"
 	"github.com/chatsync/chat-lambdas/pkg/chatapi"
 )
@@ -24,7 +22,7 @@ const sliceSize = 4 * chat.MaxPerCall
 
 func (c *cli) accountsUsage(w io.Writer) {
 	fs, _ := accountsFlags()
-	commandUsage(w, "chatsync accounts [flags] import|delete|check [USERID...|-]", `
+	backendUsage(w, "chatsync accounts [flags] import|delete|check [USERID...|-]", `
 Accounts imports, deletes or checks Chat accounts by UserID, for operators.
 The UserIDs come from the arguments, from -f FILE, or from stdin ("-" as an
 argument, or -f -): one per line; blank lines and lines starting with # are
@@ -47,7 +45,6 @@ emulator unless -emulator says so, so that nobody thinks real accounts
 changed. The emulator starts empty for each command and forgets everything
 at exit: -seed IDS creates accounts in it first, so that check and delete
 can be tried.`, fs)
-	io.WriteString(w, "\nRun 'chatsync help' for the backend flags.\n")
 }
 
 type accountsOptions struct {
@@ -60,9 +57,8 @@ type accountsOptions struct {
 }
 
 func accountsFlags() (*flag.FlagSet, *accountsOptions) {
-	fs := newFlagSet("accounts")
 	o := &accountsOptions{}
-	o.backend.register(fs)
+	fs := backendFlagSet("accounts", &o.backend)
 	fs.StringVar(&o.file, "f", "", "read UserIDs from `FILE`, one per line (- for stdin)")
 	fs.BoolVar(&o.progress, "progress", false, "draw the progress bar even when stderr is not a terminal")
 	fs.BoolVar(&o.verbose, "v", false, "print every account's outcome, not only failures")
@@ -99,18 +95,14 @@ func (c *cli) accounts(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if remote == nil && !o.backend.emulator {
-		return usagef("no Chat backend configured, and accounts does not fall back to the emulator (real accounts would not change):\n" +
-			"  give -secret-id ID (or env CHAT_SECRET_ID, with AWS credentials) and -region NAME (or env CHAT_REGION),\n" +
-			"  or -sdkappid N with -key-file FILE (or env CHAT_SECRET_KEY) and -region NAME;\n" +
-			"  or add -emulator to try it against a throwaway in-process emulator")
+	if err := requireRemote("accounts", remote, o.backend.emulator); err != nil {
+		return err
 	}
-	stack, err := c.openStack(ctx, remote, local.NewLogger(c.stderr, slog.LevelWarn))
+	stack, err := c.startStack(ctx, remote, c.warnLogger(), "")
 	if err != nil {
 		return err
 	}
 	defer stack.Close()
-	fmt.Fprintf(c.stderr, "backend: %s\n", stack.Backend)
 	if stack.Emulator != nil {
 		fmt.Fprintln(c.stderr, "note: the emulator lives in this process only (empty but for -seed): no real account changes")
 		stack.Emulator.Seed(seed...)

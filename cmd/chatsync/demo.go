@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"slices"
@@ -86,17 +85,10 @@ type demoStep struct {
 
 func (c *cli) demo(ctx context.Context, args []string) error {
 	fs, verbose := demoFlags()
-	pos, err := parseArgs(fs, args)
-	if err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
-	if len(pos) > 0 {
-		return usagef("unexpected argument %q", pos[0])
-	}
-	log := slog.New(slog.DiscardHandler)
-	if *verbose {
-		log = local.NewLogger(c.stderr, slog.LevelInfo)
-	}
+	log := c.functionLogger(!*verbose)
 	begin := time.Now()
 	stack, err := local.StartEmulator(ctx, local.Options{Logger: log})
 	if err != nil {

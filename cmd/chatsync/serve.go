@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"strings"
 	"time"
@@ -22,7 +21,7 @@ const shutdownGrace = 10 * time.Second
 
 func (c *cli) localUsage(w io.Writer) {
 	fs, _ := localFlags()
-	commandUsage(w, "chatsync local [flags]", `
+	backendUsage(w, "chatsync local [flags]", `
 Local serves the functions' HTTP API, as `+"`sam local start-api`"+` does: each
 request becomes an API Gateway HTTP API payload 2.0 event (stage $default,
 an IAM caller `+local.DefaultCaller.ARN+`) for the
@@ -42,7 +41,6 @@ gracefully.
 
 With no key configured it runs on the embedded Chat emulator, which starts
 empty (see -seed) and forgets everything at exit.`, fs)
-	io.WriteString(w, "\nRun 'chatsync help' for the backend flags.\n")
 }
 
 type localOptions struct {
@@ -53,9 +51,8 @@ type localOptions struct {
 }
 
 func localFlags() (*flag.FlagSet, *localOptions) {
-	fs := newFlagSet("local")
 	o := &localOptions{}
-	o.backend.register(fs)
+	fs := backendFlagSet("local", &o.backend)
 	fs.StringVar(&o.addr, "addr", defaultAddr, "`HOST:PORT` to listen on (port 0 picks a free one)")
 	fs.StringVar(&o.seed, "seed", "", "`IDS` (comma-separated) to create in the emulator at start")
 	fs.BoolVar(&o.quiet, "q", false, "do not log requests and the functions' log lines")
@@ -64,12 +61,8 @@ func localFlags() (*flag.FlagSet, *localOptions) {
 
 func (c *cli) local(ctx context.Context, args []string) error {
 	fs, o := localFlags()
-	pos, err := parseArgs(fs, args)
-	if err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usagef("unexpected argument %q", pos[0])
 	}
 	host, _, err := net.SplitHostPort(o.addr)
 	if err != nil {
@@ -83,10 +76,7 @@ func (c *cli) local(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	log := slog.New(slog.DiscardHandler)
-	if !o.quiet {
-		log = local.NewLogger(c.stderr, slog.LevelInfo)
-	}
+	log := c.functionLogger(o.quiet)
 	stack, err := c.openStack(ctx, remote, log)
 	if err != nil {
 		return err

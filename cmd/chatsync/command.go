@@ -1,0 +1,81 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"github.com/chatsync/chat-lambdas/internal/local"
+)
+
+// backendUsage prints the usage of a command that takes the backend flags,
+// and where those flags are described.
+func backendUsage(w io.Writer, synopsis, description string, fs *flag.FlagSet) {
+	commandUsage(w, synopsis, description, fs)
+	io.WriteString(w, "\nRun 'chatsync help' for the backend flags.\n")
+}
+
+// backendFlagSet returns the flag set of a command named name, with the
+// backend flags registered into b.
+func backendFlagSet(name string, b *backendFlags) *flag.FlagSet {
+	fs := newFlagSet(name)
+	b.register(fs)
+	return fs
+}
+
+// parseNoArgs parses a command's flags and refuses any other argument.
+func parseNoArgs(fs *flag.FlagSet, args []string) error {
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	return noArgs(pos)
+}
+
+// noArgs refuses arguments left over after the flags.
+func noArgs(pos []string) error {
+	if len(pos) > 0 {
+		return usagef("unexpected argument %q", pos[0])
+	}
+	return nil
+}
+
+// functionLogger returns the logger for the functions' log lines: on
+// stderr from LevelInfo, or nowhere when quiet.
+func (c *cli) functionLogger(quiet bool) *slog.Logger {
+	if quiet {
+		return slog.New(slog.DiscardHandler)
+	}
+	return local.NewLogger(c.stderr, slog.LevelInfo)
+}
+
+// requireRemote refuses to run command on the emulator unless -emulator
+// asked for it: real accounts would not change.
+func requireRemote(command string, remote *local.Remote, emulator bool) error {
+	if remote != nil || emulator {
+		return nil
+	}
+	return usagef("no Chat backend configured, and %s does not fall back to the emulator (real accounts would not change):\n"+
+		"  give -secret-id ID (or env CHAT_SECRET_ID, with AWS credentials) and -region NAME (or env CHAT_REGION),\n"+
+		"  or -sdkappid N with -key-file FILE (or env CHAT_SECRET_KEY) and -region NAME;\n"+
+		"  or add -emulator to try it against a throwaway in-process emulator", command)
+}
+
+// startStack opens the stack the flags choose (see openStackMode) and says
+// on stderr which backend it runs on. The caller closes it.
+func (c *cli) startStack(ctx context.Context, remote *local.Remote, log *slog.Logger, authMode string) (*local.Stack, error) {
+	stack, err := c.openStackMode(ctx, remote, log, authMode)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(c.stderr, "backend: %s\n", stack.Backend)
+	return stack, nil
+}
+
+// warnLogger is the logger of the commands that print their own outcome:
+// only the functions' warnings and errors reach stderr.
+func (c *cli) warnLogger() *slog.Logger {
+	return local.NewLogger(c.stderr, slog.LevelWarn)
+}
