@@ -103,8 +103,7 @@ func (c *cli) accounts(ctx context.Context, args []string) error {
 		return err
 	}
 	defer stack.Close()
-	if stack.Emulator != nil {
-		fmt.Fprintln(c.stderr, "note: the emulator lives in this process only (empty but for -seed): no real account changes")
+	if c.noteEmulator(stack, "the emulator lives in this process only (empty but for -seed): no real account changes") {
 		stack.Emulator.Seed(seed...)
 	}
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)
@@ -220,16 +219,14 @@ func (t *tally) run(ctx context.Context, client *chatapi.Client, ids []string) e
 		if err != nil {
 			return err
 		}
-		t.stats = t.stats.Add(res.Stats)
-		t.noteErrs(res.Errs)
+		t.noteCall(res.Stats, res.Errs)
 		failed := make(map[string]bool, len(res.FailAccounts))
 		for _, id := range res.FailAccounts {
 			failed[id] = true
 		}
 		for _, id := range ids {
 			if failed[id] {
-				t.failed++
-				fmt.Fprintf(t.w, "%s\tfailed\t%s\n", id, oneField(res.Reason(id)))
+				t.fail(id, oneField(res.Reason(id)))
 				continue
 			}
 			t.ok++
@@ -242,8 +239,7 @@ func (t *tally) run(ctx context.Context, client *chatapi.Client, ids []string) e
 		if err != nil {
 			return err
 		}
-		t.stats = t.stats.Add(res.Stats)
-		t.noteErrs(res.Errs)
+		t.noteCall(res.Stats, res.Errs)
 		for _, it := range res.Items {
 			switch {
 			case it.ResultCode == chat.CodeOK:
@@ -257,8 +253,7 @@ func (t *tally) run(ctx context.Context, client *chatapi.Client, ids []string) e
 					fmt.Fprintf(t.w, "%s\tabsent\n", it.UserID)
 				}
 			default:
-				t.failed++
-				fmt.Fprintf(t.w, "%s\tfailed\t%s\n", it.UserID, itemReason(it))
+				t.fail(it.UserID, itemReason(it))
 			}
 		}
 	case "check":
@@ -266,13 +261,11 @@ func (t *tally) run(ctx context.Context, client *chatapi.Client, ids []string) e
 		if err != nil {
 			return err
 		}
-		t.stats = t.stats.Add(res.Stats)
-		t.noteErrs(res.Errs)
+		t.noteCall(res.Stats, res.Errs)
 		for _, it := range res.Items {
 			switch {
 			case it.ResultCode != chat.CodeOK:
-				t.failed++
-				fmt.Fprintf(t.w, "%s\tfailed\t%s\n", it.UserID, itemReason(it))
+				t.fail(it.UserID, itemReason(it))
 			case it.AccountStatus == chat.Imported:
 				t.ok++
 				fmt.Fprintf(t.w, "%s\t%s\n", it.UserID, it.AccountStatus)
@@ -301,12 +294,20 @@ func itemReason(it chat.ResultItem) string {
 // oneField keeps a reason to one tab-separated field.
 func oneField(s string) string { return strings.ReplaceAll(s, "\t", " ") }
 
-func (t *tally) noteErrs(errs []error) {
+// noteCall adds a call's stats, and its errors not seen before.
+func (t *tally) noteCall(stats chat.Stats, errs []error) {
+	t.stats = t.stats.Add(stats)
 	for _, err := range errs {
 		if msg := err.Error(); !slices.Contains(t.errs, msg) {
 			t.errs = append(t.errs, msg)
 		}
 	}
+}
+
+// fail counts a failed account and prints its line.
+func (t *tally) fail(id, reason string) {
+	t.failed++
+	fmt.Fprintf(t.w, "%s\tfailed\t%s\n", id, reason)
 }
 
 // summarize prints the call errors and one summary line.

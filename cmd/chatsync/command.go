@@ -74,6 +74,16 @@ func (c *cli) startStack(ctx context.Context, remote *local.Remote, log *slog.Lo
 	return stack, nil
 }
 
+// noteEmulator prints note on stderr when stack runs on the emulator, and
+// reports whether it does.
+func (c *cli) noteEmulator(stack *local.Stack, note string) bool {
+	if stack.Emulator == nil {
+		return false
+	}
+	fmt.Fprintln(c.stderr, "note: "+note)
+	return true
+}
+
 // warnLogger is the logger of the commands that print their own outcome:
 // only the functions' warnings and errors reach stderr.
 func (c *cli) warnLogger() *slog.Logger {

@@ -125,9 +125,7 @@ func (c *cli) sync(ctx context.Context, args []string) error {
 		return err
 	}
 	defer stack.Close()
-	if stack.Emulator != nil {
-		fmt.Fprintln(c.stderr, "note: the emulator lives in this process only: no real account changes")
-	}
+	c.noteEmulator(stack, "the emulator lives in this process only: no real account changes")
 	if o.dryRun {
 		fmt.Fprintln(c.stderr, "dry run: no account is imported")
 	}

@@ -64,9 +64,7 @@ func (c *cli) usersig(ctx context.Context, args []string) error {
 		return err
 	}
 	defer stack.Close()
-	if stack.Emulator != nil {
-		fmt.Fprintln(c.stderr, "note: the emulator's key is random and lives in this process only: this UserSig logs in nowhere else")
-	}
+	c.noteEmulator(stack, "the emulator's key is random and lives in this process only: this UserSig logs in nowhere else")
 	payload, err := json.Marshal(map[string]string{"UserID": id})
 	if err != nil {
 		return err
