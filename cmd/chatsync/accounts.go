@@ -20,9 +20,12 @@ import (
 // updates.
 const sliceSize = 4 * chat.MaxPerCall
 
-func (c *cli) accountsUsage(w io.Writer) {
-	fs, _ := accountsFlags()
-	backendUsage(w, "chatsync accounts [flags] import|delete|check [USERID...|-]", `
+// accountsUsage is the help of chatsync accounts.
+var accountsUsage = usage{
+	synopsis: "chatsync accounts [flags] import|delete|check [USERID...|-]",
+	flags:    flagsOf(accountsFlags),
+	backend:  true,
+	description: `
 Accounts imports, deletes or checks Chat accounts by UserID, for operators.
 The UserIDs come from the arguments, from -f FILE, or from stdin ("-" as an
 argument, or -f -): one per line; blank lines and lines starting with # are
@@ -44,7 +47,7 @@ It needs the real service (see the backend flags): it refuses to run on the
 emulator unless -emulator says so, so that nobody thinks real accounts
 changed. The emulator starts empty for each command and forgets everything
 at exit: -seed IDS creates accounts in it first, so that check and delete
-can be tried.`, fs)
+can be tried.`,
 }
 
 type accountsOptions struct {

@@ -10,11 +10,28 @@ import (
 	"github.com/chatsync/chat-lambdas/internal/local"
 )
 
-// backendUsage prints the usage of a command that takes the backend flags,
-// and where those flags are described.
-func backendUsage(w io.Writer, synopsis, description string, fs *flag.FlagSet) {
-	commandUsage(w, synopsis, description, fs)
-	io.WriteString(w, "\nRun 'chatsync help' for the backend flags.\n")
+// usage is a command's help: its synopsis, what it does, and its flags.
+type usage struct {
+	synopsis    string
+	description string
+	flags       func() *flag.FlagSet
+	backend     bool // it takes the backend flags, which 'chatsync help' describes
+}
+
+// print writes the help to w.
+func (u usage) print(w io.Writer) {
+	commandUsage(w, u.synopsis, u.description, u.flags())
+	if u.backend {
+		io.WriteString(w, "\nRun 'chatsync help' for the backend flags.\n")
+	}
+}
+
+// flagsOf adapts a command's flag constructor to usage.flags.
+func flagsOf[T any](newFlags func() (*flag.FlagSet, T)) func() *flag.FlagSet {
+	return func() *flag.FlagSet {
+		fs, _ := newFlags()
+		return fs
+	}
 }
 
 // backendFlagSet returns the flag set of a command named name, with the

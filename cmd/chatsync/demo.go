@@ -17,9 +17,12 @@ import (
 	"github.com/chatsync/chat-lambdas/pkg/chat"
 )
 
-func (c *cli) demoUsage(w io.Writer) {
-	fs, _ := demoFlags()
-	commandUsage(w, "chatsync demo [-v]", `
+// demoUsage is the help of chatsync demo.
+var demoUsage = usage{
+	synopsis: "chatsync demo [-v]",
+	flags:    flagsOf(demoFlags),
+	backend:  false,
+	description: `
 Demo starts the Chat emulator, an in-memory secret store and the HTTP API on
 loopback ports, all in this process, and runs the real handlers through the
 event paths a deployment uses: a Cognito sign-up, that user's UserSig from
@@ -29,7 +32,7 @@ HTTP batch import, a check, an HTTP delete, a direct delete of an account
 that does not exist (70107 in its ResultItem, still OK) and a final check. It
 prints each step, its outcome and its time, and exits 1 if any outcome is
 not the expected one. It always uses the emulator, whatever the
-environment says: it creates and deletes fixed UserIDs.`, fs)
+environment says: it creates and deletes fixed UserIDs.`,
 }
 
 func demoFlags() (*flag.FlagSet, *bool) {

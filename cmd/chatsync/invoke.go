@@ -22,11 +22,14 @@ import (
 // maxPayload is Lambda's limit on a synchronous invocation's payload.
 const maxPayload = 6 << 20
 
-func (c *cli) invokeUsage(w io.Writer) {
-	fs, _ := invokeFlags()
-	backendUsage(w, "chatsync invoke [flags] import|delete|usersig EVENT.json|-", `
+// invokeUsage is the help of chatsync invoke.
+var invokeUsage = usage{
+	synopsis: "chatsync invoke [flags] import|delete|usersig EVENT.json|-",
+	flags:    flagsOf(invokeFlags),
+	backend:  true,
+	description: `
 Invoke runs one event through the import, the delete or the UserSig
-function, as `+"`sam local invoke`"+` does, and prints the function's reply as
+function, as ` + "`sam local invoke`" + ` does, and prints the function's reply as
 indented JSON on stdout; the function's log lines go to stderr. "-" reads
 the event from stdin. The events/ files work as they are: the Cognito, API
 Gateway (2.0 and 1.0), SQS and direct-invocation events go to import, the
@@ -41,7 +44,7 @@ too.
 With the emulator, a delete event's accounts are created first (-seed), so
 that the reply shows them deleted (ResultCode 0); with -seed=false the
 emulator starts empty and the reply shows 70107 for each, which is still a
-success. With a real backend nothing is created.`, fs)
+success. With a real backend nothing is created.`,
 }
 
 type invokeOptions struct {

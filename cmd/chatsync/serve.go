@@ -4,7 +4,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"io"
 	"net"
 	"strings"
 	"time"
@@ -19,12 +18,15 @@ const defaultAddr = "127.0.0.1:3000"
 // shutdownGrace is how long requests in flight may take after a signal.
 const shutdownGrace = 10 * time.Second
 
-func (c *cli) localUsage(w io.Writer) {
-	fs, _ := localFlags()
-	backendUsage(w, "chatsync local [flags]", `
-Local serves the functions' HTTP API, as `+"`sam local start-api`"+` does: each
+// localUsage is the help of chatsync local.
+var localUsage = usage{
+	synopsis: "chatsync local [flags]",
+	flags:    flagsOf(localFlags),
+	backend:  true,
+	description: `
+Local serves the functions' HTTP API, as ` + "`sam local start-api`" + ` does: each
 request becomes an API Gateway HTTP API payload 2.0 event (stage $default,
-an IAM caller `+local.DefaultCaller.ARN+`) for the
+an IAM caller ` + local.DefaultCaller.ARN + `) for the
 function that owns its route, and the function's reply becomes the response:
 
   POST   /accounts            ImportFunction (one account, or {"AccountList":[...]})
@@ -40,7 +42,7 @@ stderr, with the functions' own log lines. SIGINT or SIGTERM stops it
 gracefully.
 
 With no key configured it runs on the embedded Chat emulator, which starts
-empty (see -seed) and forgets everything at exit.`, fs)
+empty (see -seed) and forgets everything at exit.`,
 }
 
 type localOptions struct {

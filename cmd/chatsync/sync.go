@@ -20,9 +20,12 @@ import (
 	"github.com/chatsync/chat-lambdas/pkg/poolsync"
 )
 
-func (c *cli) syncUsage(w io.Writer) {
-	fs, _ := syncFlags()
-	backendUsage(w, "chatsync sync -user-pool-id POOL [-dry-run] [-profiles] [-report FILE] [-v] [backend flags]", `
+// syncUsage is the help of chatsync sync.
+var syncUsage = usage{
+	synopsis: "chatsync sync -user-pool-id POOL [-dry-run] [-profiles] [-report FILE] [-v] [backend flags]",
+	flags:    flagsOf(syncFlags),
+	backend:  true,
+	description: `
 Sync brings every user of a Cognito user pool into Tencent Cloud Chat: the
 users the post-confirmation trigger missed (signed up before the stack,
 created by an admin, imported from CSV, federated, lost imports).
@@ -50,7 +53,7 @@ cut short, 2 for a usage error.
 
 AWS credentials, region and endpoint come from the SDK's usual chain
 (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL, ...); it needs
-cognito-idp:ListUsers and cognito-idp:DescribeUserPool on the pool.`, fs)
+cognito-idp:ListUsers and cognito-idp:DescribeUserPool on the pool.`,
 }
 
 type syncOptions struct {

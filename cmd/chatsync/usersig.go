@@ -6,16 +6,18 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 
 	"github.com/chatsync/chat-lambdas/internal/local"
 	"github.com/chatsync/chat-lambdas/pkg/chat"
 	"github.com/chatsync/chat-lambdas/pkg/handler"
 )
 
-func (c *cli) usersigUsage(w io.Writer) {
-	fs, _ := usersigFlags()
-	backendUsage(w, "chatsync usersig [flags] USERID", `
+// usersigUsage is the help of chatsync usersig.
+var usersigUsage = usage{
+	synopsis: "chatsync usersig [flags] USERID",
+	flags:    flagsOf(usersigFlags),
+	backend:  true,
+	description: `
 Usersig issues a UserSig for USERID through the UserSig function (a direct
 invocation), and prints the function's reply on stdout as one JSON line:
 
@@ -29,7 +31,7 @@ printed on stdout only, never logged.
 
 With no key configured it runs on the embedded Chat emulator, whose key is
 random and gone at exit: such a UserSig logs in nowhere. With -secret-id or
--sdkappid/-key-file it signs with the real app's key; no Chat call is made.`, fs)
+-sdkappid/-key-file it signs with the real app's key; no Chat call is made.`,
 }
 
 type usersigOptions struct {
