@@ -21,11 +21,7 @@ import (
 const sliceSize = 4 * chat.MaxPerCall
 
 // accountsUsage is the help of chatsync accounts.
-var accountsUsage = usage{
-	synopsis: "chatsync accounts [flags] import|delete|check [USERID...|-]",
-	flags:    flagsOf(accountsFlags),
-	backend:  true,
-	description: `
+var accountsUsage = usage{synopsis: "chatsync accounts [flags] import|delete|check [USERID...|-]", flags: flagsOf(accountsFlags), backend: true, description: `
 Accounts imports, deletes or checks Chat accounts by UserID, for operators.
 The UserIDs come from the arguments, from -f FILE, or from stdin ("-" as an
 argument, or -f -): one per line; blank lines and lines starting with # are
@@ -90,11 +86,7 @@ func (c *cli) accounts(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	remote, err := o.backend.remote(wasSet(fs), c.getenv)
-	if err != nil {
-		return err
-	}
-	seed, err := parseSeed(o.seed, remote)
+	remote, seed, err := c.remoteAndSeed(fs, &o.backend, o.seed)
 	if err != nil {
 		return err
 	}

@@ -18,11 +18,7 @@ import (
 )
 
 // attachUsage is the help of chatsync attach.
-var attachUsage = usage{
-	synopsis: "chatsync attach -user-pool-id POOL -function-arn ARN [-force] [-dry-run] [-yes]",
-	flags:    flagsOf(attachFlags),
-	backend:  false,
-	description: `
+var attachUsage = usage{synopsis: "chatsync attach -user-pool-id POOL -function-arn ARN [-force] [-dry-run] [-yes]", flags: flagsOf(attachFlags), backend: false, description: `
 Attach makes an existing Cognito user pool call the import function after
 each sign-up confirmation (its post-confirmation trigger), and lets Cognito
 invoke the function for that pool only (a resource policy statement with the

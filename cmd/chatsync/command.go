@@ -59,6 +59,20 @@ func noArgs(pos []string) error {
 	return nil
 }
 
+// remoteAndSeed reads the backend flags of fs, then a -seed flag's UserIDs,
+// which only the emulator takes.
+func (c *cli) remoteAndSeed(fs *flag.FlagSet, b *backendFlags, seed string) (*local.Remote, []string, error) {
+	remote, err := b.remote(wasSet(fs), c.getenv)
+	if err != nil {
+		return nil, nil, err
+	}
+	ids, err := parseSeed(seed, remote)
+	if err != nil {
+		return nil, nil, err
+	}
+	return remote, ids, nil
+}
+
 // functionLogger returns the logger for the functions' log lines: on
 // stderr from LevelInfo, or nowhere when quiet.
 func (c *cli) functionLogger(quiet bool) *slog.Logger {

@@ -18,11 +18,7 @@ import (
 )
 
 // demoUsage is the help of chatsync demo.
-var demoUsage = usage{
-	synopsis: "chatsync demo [-v]",
-	flags:    flagsOf(demoFlags),
-	backend:  false,
-	description: `
+var demoUsage = usage{synopsis: "chatsync demo [-v]", flags: flagsOf(demoFlags), backend: false, description: `
 Demo starts the Chat emulator, an in-memory secret store and the HTTP API on
 loopback ports, all in this process, and runs the real handlers through the
 event paths a deployment uses: a Cognito sign-up, that user's UserSig from

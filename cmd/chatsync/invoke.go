@@ -23,11 +23,7 @@ import (
 const maxPayload = 6 << 20
 
 // invokeUsage is the help of chatsync invoke.
-var invokeUsage = usage{
-	synopsis: "chatsync invoke [flags] import|delete|usersig EVENT.json|-",
-	flags:    flagsOf(invokeFlags),
-	backend:  true,
-	description: `
+var invokeUsage = usage{synopsis: "chatsync invoke [flags] import|delete|usersig EVENT.json|-", flags: flagsOf(invokeFlags), backend: true, description: `
 Invoke runs one event through the import, the delete or the UserSig
 function, as ` + "`sam local invoke`" + ` does, and prints the function's reply as
 indented JSON on stdout; the function's log lines go to stderr. "-" reads

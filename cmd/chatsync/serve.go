@@ -19,11 +19,7 @@ const defaultAddr = "127.0.0.1:3000"
 const shutdownGrace = 10 * time.Second
 
 // localUsage is the help of chatsync local.
-var localUsage = usage{
-	synopsis: "chatsync local [flags]",
-	flags:    flagsOf(localFlags),
-	backend:  true,
-	description: `
+var localUsage = usage{synopsis: "chatsync local [flags]", flags: flagsOf(localFlags), backend: true, description: `
 Local serves the functions' HTTP API, as ` + "`sam local start-api`" + ` does: each
 request becomes an API Gateway HTTP API payload 2.0 event (stage $default,
 an IAM caller ` + local.DefaultCaller.ARN + `) for the
@@ -70,11 +66,7 @@ func (c *cli) local(ctx context.Context, args []string) error {
 	if err != nil {
 		return usagef("-addr %q: want host:port, such as %s", o.addr, defaultAddr)
 	}
-	remote, err := o.backend.remote(wasSet(fs), c.getenv)
-	if err != nil {
-		return err
-	}
-	seed, err := parseSeed(o.seed, remote)
+	remote, seed, err := c.remoteAndSeed(fs, &o.backend, o.seed)
 	if err != nil {
 		return err
 	}

@@ -21,11 +21,7 @@ import (
 )
 
 // syncUsage is the help of chatsync sync.
-var syncUsage = usage{
-	synopsis: "chatsync sync -user-pool-id POOL [-dry-run] [-profiles] [-report FILE] [-v] [backend flags]",
-	flags:    flagsOf(syncFlags),
-	backend:  true,
-	description: `
+var syncUsage = usage{synopsis: "chatsync sync -user-pool-id POOL [-dry-run] [-profiles] [-report FILE] [-v] [backend flags]", flags: flagsOf(syncFlags), backend: true, description: `
 Sync brings every user of a Cognito user pool into Tencent Cloud Chat: the
 users the post-confirmation trigger missed (signed up before the stack,
 created by an admin, imported from CSV, federated, lost imports).

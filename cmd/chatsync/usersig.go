@@ -13,11 +13,7 @@ import (
 )
 
 // usersigUsage is the help of chatsync usersig.
-var usersigUsage = usage{
-	synopsis: "chatsync usersig [flags] USERID",
-	flags:    flagsOf(usersigFlags),
-	backend:  true,
-	description: `
+var usersigUsage = usage{synopsis: "chatsync usersig [flags] USERID", flags: flagsOf(usersigFlags), backend: true, description: `
 Usersig issues a UserSig for USERID through the UserSig function (a direct
 invocation), and prints the function's reply on stdout as one JSON line:
 
