@@ -174,10 +174,7 @@ func TestBootstrapsWithSampleEvents(t *testing.T) {
 
 	// Every events/ file goes to the function it is for and gets the reply
 	// the spec promises.
-	importEvents := []struct {
-		file  string
-		check func(t *testing.T, in []byte, r lambdatest.Result)
-	}{
+	importEvents := []eventCase{
 		{"cognito-signup.json", func(t *testing.T, in []byte, r lambdatest.Result) {
 			if !bytes.Equal(r.Payload, in) {
 				t.Errorf("reply is not the event's own bytes: %s", r.Payload)
@@ -206,40 +203,19 @@ func TestBootstrapsWithSampleEvents(t *testing.T) {
 			}
 		}},
 	}
-	for _, ev := range importEvents {
-		t.Run("import/"+ev.file, func(t *testing.T) {
-			in := readEvent(t, ev.file)
-			r := call(t, imp, in, 30*time.Second)
-			if r.Failed() {
-				t.Fatalf("function error: %s", r.Error)
-			}
-			ev.check(t, in, r)
-		})
-	}
+	runEvents(t, "import/", imp, importEvents)
 	forgotten := w.emu.Requests(chat.CmdImport)
 	call(t, imp, readEvent(t, "cognito-forgot-password.json"), 10*time.Second)
 	if w.emu.Requests(chat.CmdImport) != forgotten {
 		t.Error("a forgot-password confirmation made a Chat call")
 	}
 
-	deleteEvents := []struct {
-		file  string
-		check func(t *testing.T, in []byte, r lambdatest.Result)
-	}{
+	deleteEvents := []eventCase{
 		{"http-delete-path.json", wantHTTP(200)},
 		{"http-delete-body.json", wantHTTP(200)},
 		{"direct-delete.json", wantEnvelope("OK")},
 	}
-	for _, ev := range deleteEvents {
-		t.Run("delete/"+ev.file, func(t *testing.T) {
-			in := readEvent(t, ev.file)
-			r := call(t, del, in, 30*time.Second)
-			if r.Failed() {
-				t.Fatalf("function error: %s", r.Error)
-			}
-			ev.check(t, in, r)
-		})
-	}
+	runEvents(t, "delete/", del, deleteEvents)
 
 	t.Run("unknown event is a function error", func(t *testing.T) {
 		before := w.emu.TotalRequests()
@@ -356,6 +332,45 @@ func TestSignUpDuringOutage(t *testing.T) {
 	waitForLog(t, imp, `"import queued"`)
 }
 
+// eventCase is a file of events/ and the check of the function's reply to
+// it.
+type eventCase struct {
+	file  string
+	check func(t *testing.T, in []byte, r lambdatest.Result)
+}
+
+// runEvents sends each case's event to p in a subtest named prefix+file;
+// a function error fails it, else the case checks the reply.
+func runEvents(t *testing.T, prefix string, p *lambdatest.Process, cases []eventCase) {
+	for _, ev := range cases {
+		t.Run(prefix+ev.file, func(t *testing.T) {
+			in := readEvent(t, ev.file)
+			r := call(t, p, in, 30*time.Second)
+			if r.Failed() {
+				t.Fatalf("function error: %s", r.Error)
+			}
+			ev.check(t, in, r)
+		})
+	}
+}
+
+// initOutput starts the bootstrap of the function name with env, waits for
+// it to exit (its init must fail) and returns what it printed, trimmed.
+func initOutput(t *testing.T, name string, env ...string) string {
+	t.Helper()
+	p, err := lambdatest.Start(build(t, name), env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-p.Exited():
+	case <-time.After(20 * time.Second):
+		t.Fatal("the process did not exit")
+	}
+	p.Stop()
+	return strings.TrimSpace(p.Stdout.String())
+}
+
 // TestBadConfigFailsInit checks that a missing setting stops the process at
 // init with one line naming it.
 func TestBadConfigFailsInit(t *testing.T) {
@@ -363,17 +378,7 @@ func TestBadConfigFailsInit(t *testing.T) {
 		t.Skip("the bootstraps are Linux programs")
 	}
 	for _, name := range []string{"import", "delete"} {
-		p, err := lambdatest.Start(build(t, name), []string{"CHAT_SECRET_ID=", "CHAT_REGION=mars"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		select {
-		case <-p.Exited():
-		case <-time.After(20 * time.Second):
-			t.Fatal("the process did not exit")
-		}
-		p.Stop()
-		out := strings.TrimSpace(p.Stdout.String())
+		out := initOutput(t, name, "CHAT_SECRET_ID=", "CHAT_REGION=mars")
 		if strings.Count(out, "\n") != 0 || !strings.Contains(out, "CHAT_SECRET_ID is required") || !strings.Contains(out, `CHAT_REGION "mars"`) {
 			t.Errorf("%s: init output %q, want one line naming both settings", name, out)
 		}

@@ -111,17 +111,7 @@ func TestUserSigBadTTLFailsInit(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("the bootstraps are Linux programs")
 	}
-	p, err := lambdatest.Start(build(t, "usersig"), []string{"CHAT_SECRET_ID=s", "CHAT_REGION=tokyo", "USER_SIG_TTL=200d"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-p.Exited():
-	case <-time.After(20 * time.Second):
-		t.Fatal("the process did not exit")
-	}
-	p.Stop()
-	if out := strings.TrimSpace(p.Stdout.String()); strings.Contains(out, "\n") || !strings.Contains(out, `USER_SIG_TTL "200d"`) {
+	if out := initOutput(t, "usersig", "CHAT_SECRET_ID=s", "CHAT_REGION=tokyo", "USER_SIG_TTL=200d"); strings.Contains(out, "\n") || !strings.Contains(out, `USER_SIG_TTL "200d"`) {
 		t.Errorf("init output %q, want one line naming USER_SIG_TTL", out)
 	}
 }

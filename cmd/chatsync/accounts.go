@@ -5,14 +5,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/chatsync/chat-lambdas/internal/local"
 	"github.com/chatsync/chat-lambdas/pkg/chat"
 	"github.com/chatsync/chat-lambdas/pkg/chatapi"
 )
@@ -22,9 +20,8 @@ import (
 // updates.
 const sliceSize = 4 * chat.MaxPerCall
 
-func (c *cli) accountsUsage(w io.Writer) {
-	fs, _ := accountsFlags()
-	commandUsage(w, "chatsync accounts [flags] import|delete|check [USERID...|-]", `
+// accountsUsage is the help of chatsync accounts.
+var accountsUsage = usage{synopsis: "chatsync accounts [flags] import|delete|check [USERID...|-]", flags: flagsOf(accountsFlags), backend: true, description: `
 Accounts imports, deletes or checks Chat accounts by UserID, for operators.
 The UserIDs come from the arguments, from -f FILE, or from stdin ("-" as an
 argument, or -f -): one per line; blank lines and lines starting with # are
@@ -46,8 +43,7 @@ It needs the real service (see the backend flags): it refuses to run on the
 emulator unless -emulator says so, so that nobody thinks real accounts
 changed. The emulator starts empty for each command and forgets everything
 at exit: -seed IDS creates accounts in it first, so that check and delete
-can be tried.`, fs)
-	io.WriteString(w, "\nRun 'chatsync help' for the backend flags.\n")
+can be tried.`,
 }
 
 type accountsOptions struct {
@@ -60,9 +56,8 @@ type accountsOptions struct {
 }
 
 func accountsFlags() (*flag.FlagSet, *accountsOptions) {
-	fs := newFlagSet("accounts")
 	o := &accountsOptions{}
-	o.backend.register(fs)
+	fs := backendFlagSet("accounts", &o.backend)
 	fs.StringVar(&o.file, "f", "", "read UserIDs from `FILE`, one per line (- for stdin)")
 	fs.BoolVar(&o.progress, "progress", false, "draw the progress bar even when stderr is not a terminal")
 	fs.BoolVar(&o.verbose, "v", false, "print every account's outcome, not only failures")
@@ -91,28 +86,19 @@ func (c *cli) accounts(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	remote, err := o.backend.remote(wasSet(fs), c.getenv)
+	remote, seed, err := c.remoteAndSeed(fs, &o.backend, o.seed)
 	if err != nil {
 		return err
 	}
-	seed, err := parseSeed(o.seed, remote)
-	if err != nil {
+	if err := requireRemote("accounts", remote, o.backend.emulator); err != nil {
 		return err
 	}
-	if remote == nil && !o.backend.emulator {
-		return usagef("no Chat backend configured, and accounts does not fall back to the emulator (real accounts would not change):\n" +
-			"  give -secret-id ID (or env CHAT_SECRET_ID, with AWS credentials) and -region NAME (or env CHAT_REGION),\n" +
-			"  or -sdkappid N with -key-file FILE (or env CHAT_SECRET_KEY) and -region NAME;\n" +
-			"  or add -emulator to try it against a throwaway in-process emulator")
-	}
-	stack, err := c.openStack(ctx, remote, local.NewLogger(c.stderr, slog.LevelWarn))
+	stack, err := c.startStack(ctx, remote, c.warnLogger(), "")
 	if err != nil {
 		return err
 	}
 	defer stack.Close()
-	fmt.Fprintf(c.stderr, "backend: %s\n", stack.Backend)
-	if stack.Emulator != nil {
-		fmt.Fprintln(c.stderr, "note: the emulator lives in this process only (empty but for -seed): no real account changes")
+	if c.noteEmulator(stack, "the emulator lives in this process only (empty but for -seed): no real account changes") {
 		stack.Emulator.Seed(seed...)
 	}
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)
@@ -228,16 +214,14 @@ func (t *tally) run(ctx context.Context, client *chatapi.Client, ids []string) e
 		if err != nil {
 			return err
 		}
-		t.stats = t.stats.Add(res.Stats)
-		t.noteErrs(res.Errs)
+		t.noteCall(res.Stats, res.Errs)
 		failed := make(map[string]bool, len(res.FailAccounts))
 		for _, id := range res.FailAccounts {
 			failed[id] = true
 		}
 		for _, id := range ids {
 			if failed[id] {
-				t.failed++
-				fmt.Fprintf(t.w, "%s\tfailed\t%s\n", id, oneField(res.Reason(id)))
+				t.fail(id, oneField(res.Reason(id)))
 				continue
 			}
 			t.ok++
@@ -250,8 +234,7 @@ func (t *tally) run(ctx context.Context, client *chatapi.Client, ids []string) e
 		if err != nil {
 			return err
 		}
-		t.stats = t.stats.Add(res.Stats)
-		t.noteErrs(res.Errs)
+		t.noteCall(res.Stats, res.Errs)
 		for _, it := range res.Items {
 			switch {
 			case it.ResultCode == chat.CodeOK:
@@ -265,8 +248,7 @@ func (t *tally) run(ctx context.Context, client *chatapi.Client, ids []string) e
 					fmt.Fprintf(t.w, "%s\tabsent\n", it.UserID)
 				}
 			default:
-				t.failed++
-				fmt.Fprintf(t.w, "%s\tfailed\t%s\n", it.UserID, itemReason(it))
+				t.fail(it.UserID, itemReason(it))
 			}
 		}
 	case "check":
@@ -274,13 +256,11 @@ func (t *tally) run(ctx context.Context, client *chatapi.Client, ids []string) e
 		if err != nil {
 			return err
 		}
-		t.stats = t.stats.Add(res.Stats)
-		t.noteErrs(res.Errs)
+		t.noteCall(res.Stats, res.Errs)
 		for _, it := range res.Items {
 			switch {
 			case it.ResultCode != chat.CodeOK:
-				t.failed++
-				fmt.Fprintf(t.w, "%s\tfailed\t%s\n", it.UserID, itemReason(it))
+				t.fail(it.UserID, itemReason(it))
 			case it.AccountStatus == chat.Imported:
 				t.ok++
 				fmt.Fprintf(t.w, "%s\t%s\n", it.UserID, it.AccountStatus)
@@ -309,12 +289,20 @@ func itemReason(it chat.ResultItem) string {
 // oneField keeps a reason to one tab-separated field.
 func oneField(s string) string { return strings.ReplaceAll(s, "\t", " ") }
 
-func (t *tally) noteErrs(errs []error) {
+// noteCall adds a call's stats, and its errors not seen before.
+func (t *tally) noteCall(stats chat.Stats, errs []error) {
+	t.stats = t.stats.Add(stats)
 	for _, err := range errs {
 		if msg := err.Error(); !slices.Contains(t.errs, msg) {
 			t.errs = append(t.errs, msg)
 		}
 	}
+}
+
+// fail counts a failed account and prints its line.
+func (t *tally) fail(id, reason string) {
+	t.failed++
+	fmt.Fprintf(t.w, "%s\tfailed\t%s\n", id, reason)
 }
 
 // summarize prints the call errors and one summary line.

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
@@ -18,9 +17,8 @@ import (
 	"github.com/chatsync/chat-lambdas/pkg/cognito/lambdaperm"
 )
 
-func (c *cli) attachUsage(w io.Writer) {
-	fs, _ := attachFlags()
-	commandUsage(w, "chatsync attach -user-pool-id POOL -function-arn ARN [-force] [-dry-run] [-yes]", `
+// attachUsage is the help of chatsync attach.
+var attachUsage = usage{synopsis: "chatsync attach -user-pool-id POOL -function-arn ARN [-force] [-dry-run] [-yes]", flags: flagsOf(attachFlags), backend: false, description: `
 Attach makes an existing Cognito user pool call the import function after
 each sign-up confirmation (its post-confirmation trigger), and lets Cognito
 invoke the function for that pool only (a resource policy statement with the
@@ -35,7 +33,7 @@ It refuses to replace a different post-confirmation trigger unless given
 
 AWS credentials, region and endpoint come from the SDK's usual chain. It
 needs cognito-idp:DescribeUserPool and cognito-idp:UpdateUserPool on the
-pool, and lambda:AddPermission on the function.`, fs)
+pool, and lambda:AddPermission on the function.`,
 }
 
 type attachOptions struct {

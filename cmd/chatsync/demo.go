@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"slices"
@@ -18,9 +17,8 @@ import (
 	"github.com/chatsync/chat-lambdas/pkg/chat"
 )
 
-func (c *cli) demoUsage(w io.Writer) {
-	fs, _ := demoFlags()
-	commandUsage(w, "chatsync demo [-v]", `
+// demoUsage is the help of chatsync demo.
+var demoUsage = usage{synopsis: "chatsync demo [-v]", flags: flagsOf(demoFlags), backend: false, description: `
 Demo starts the Chat emulator, an in-memory secret store and the HTTP API on
 loopback ports, all in this process, and runs the real handlers through the
 event paths a deployment uses: a Cognito sign-up, that user's UserSig from
@@ -30,7 +28,7 @@ HTTP batch import, a check, an HTTP delete, a direct delete of an account
 that does not exist (70107 in its ResultItem, still OK) and a final check. It
 prints each step, its outcome and its time, and exits 1 if any outcome is
 not the expected one. It always uses the emulator, whatever the
-environment says: it creates and deletes fixed UserIDs.`, fs)
+environment says: it creates and deletes fixed UserIDs.`,
 }
 
 func demoFlags() (*flag.FlagSet, *bool) {
@@ -86,17 +84,10 @@ type demoStep struct {
 
 func (c *cli) demo(ctx context.Context, args []string) error {
 	fs, verbose := demoFlags()
-	pos, err := parseArgs(fs, args)
-	if err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
-	if len(pos) > 0 {
-		return usagef("unexpected argument %q", pos[0])
-	}
-	log := slog.New(slog.DiscardHandler)
-	if *verbose {
-		log = local.NewLogger(c.stderr, slog.LevelInfo)
-	}
+	log := c.functionLogger(!*verbose)
 	begin := time.Now()
 	stack, err := local.StartEmulator(ctx, local.Options{Logger: log})
 	if err != nil {

@@ -9,7 +9,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/url"
 	"os"
 	"strings"
@@ -23,11 +22,10 @@ import (
 // maxPayload is Lambda's limit on a synchronous invocation's payload.
 const maxPayload = 6 << 20
 
-func (c *cli) invokeUsage(w io.Writer) {
-	fs, _ := invokeFlags()
-	commandUsage(w, "chatsync invoke [flags] import|delete|usersig EVENT.json|-", `
+// invokeUsage is the help of chatsync invoke.
+var invokeUsage = usage{synopsis: "chatsync invoke [flags] import|delete|usersig EVENT.json|-", flags: flagsOf(invokeFlags), backend: true, description: `
 Invoke runs one event through the import, the delete or the UserSig
-function, as `+"`sam local invoke`"+` does, and prints the function's reply as
+function, as ` + "`sam local invoke`" + ` does, and prints the function's reply as
 indented JSON on stdout; the function's log lines go to stderr. "-" reads
 the event from stdin. The events/ files work as they are: the Cognito, API
 Gateway (2.0 and 1.0), SQS and direct-invocation events go to import, the
@@ -42,8 +40,7 @@ too.
 With the emulator, a delete event's accounts are created first (-seed), so
 that the reply shows them deleted (ResultCode 0); with -seed=false the
 emulator starts empty and the reply shows 70107 for each, which is still a
-success. With a real backend nothing is created.`, fs)
-	io.WriteString(w, "\nRun 'chatsync help' for the backend flags.\n")
+success. With a real backend nothing is created.`,
 }
 
 type invokeOptions struct {
@@ -54,9 +51,8 @@ type invokeOptions struct {
 }
 
 func invokeFlags() (*flag.FlagSet, *invokeOptions) {
-	fs := newFlagSet("invoke")
 	o := &invokeOptions{}
-	o.backend.register(fs)
+	fs := backendFlagSet("invoke", &o.backend)
 	fs.BoolVar(&o.seed, "seed", true, "with the emulator, create the accounts a delete event names before invoking")
 	fs.DurationVar(&o.timeout, "timeout", 0, "the function's timeout `D` (default 60s for import, 30s for delete, 10s for usersig, as in template.yaml)")
 	fs.BoolVar(&o.quiet, "q", false, "do not print the function's log lines")
@@ -88,20 +84,15 @@ func (c *cli) invoke(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	log := slog.New(slog.DiscardHandler)
-	if !o.quiet {
-		log = local.NewLogger(c.stderr, slog.LevelInfo)
-	}
 	mode, err := c.authMode(payload)
 	if err != nil {
 		return err
 	}
-	stack, err := c.openStackMode(ctx, remote, log, mode)
+	stack, err := c.startStack(ctx, remote, c.functionLogger(o.quiet), mode)
 	if err != nil {
 		return err
 	}
 	defer stack.Close()
-	fmt.Fprintf(c.stderr, "backend: %s\n", stack.Backend)
 	if stack.Emulator != nil && name == "delete" && o.seed {
 		if ids := deleteTargets(payload); len(ids) > 0 {
 			stack.Emulator.Seed(ids...)

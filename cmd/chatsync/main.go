@@ -63,20 +63,20 @@ type command struct {
 	name    string
 	summary string
 	run     func(c *cli, ctx context.Context, args []string) error
-	usage   func(c *cli, w io.Writer)
+	usage   usage
 }
 
 var commands []*command
 
 func init() {
 	commands = []*command{
-		{"demo", "run the handlers end to end against an in-process Chat emulator", (*cli).demo, (*cli).demoUsage},
-		{"local", "serve the HTTP API on 127.0.0.1:3000, like `sam local start-api`", (*cli).local, (*cli).localUsage},
-		{"invoke", "run one event through a function, like `sam local invoke`", (*cli).invoke, (*cli).invokeUsage},
-		{"accounts", "import, delete or check accounts (for operators)", (*cli).accounts, (*cli).accountsUsage},
-		{"sync", "bring every user of a Cognito user pool into Chat", (*cli).sync, (*cli).syncUsage},
-		{"attach", "make an existing user pool call the import function on sign-up", (*cli).attach, (*cli).attachUsage},
-		{"usersig", "issue a UserSig for a user's Chat SDK login, as the UserSig function does", (*cli).usersig, (*cli).usersigUsage},
+		{"demo", "run the handlers end to end against an in-process Chat emulator", (*cli).demo, demoUsage},
+		{"local", "serve the HTTP API on 127.0.0.1:3000, like `sam local start-api`", (*cli).local, localUsage},
+		{"invoke", "run one event through a function, like `sam local invoke`", (*cli).invoke, invokeUsage},
+		{"accounts", "import, delete or check accounts (for operators)", (*cli).accounts, accountsUsage},
+		{"sync", "bring every user of a Cognito user pool into Chat", (*cli).sync, syncUsage},
+		{"attach", "make an existing user pool call the import function on sign-up", (*cli).attach, attachUsage},
+		{"usersig", "issue a UserSig for a user's Chat SDK login, as the UserSig function does", (*cli).usersig, usersigUsage},
 	}
 }
 
@@ -112,7 +112,7 @@ func (c *cli) run(ctx context.Context, args []string) int {
 	case err == nil:
 		return exitOK
 	case errors.Is(err, errHelp):
-		cmd.usage(c, c.stdout)
+		cmd.usage.print(c.stdout)
 		return exitOK
 	case errors.As(err, &ue):
 		fmt.Fprintf(c.stderr, "chatsync %s: %s\nRun 'chatsync help %s' for usage.\n", name, ue.msg, name)
@@ -133,7 +133,7 @@ func (c *cli) help(args []string) int {
 		return exitOK
 	case 1:
 		if cmd := lookup(args[0]); cmd != nil {
-			cmd.usage(c, c.stdout)
+			cmd.usage.print(c.stdout)
 			return exitOK
 		}
 		fmt.Fprintf(c.stderr, "chatsync help: unknown command %q\nRun 'chatsync help' for usage.\n", args[0])

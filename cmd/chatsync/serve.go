@@ -4,8 +4,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"io"
-	"log/slog"
 	"net"
 	"strings"
 	"time"
@@ -20,12 +18,11 @@ const defaultAddr = "127.0.0.1:3000"
 // shutdownGrace is how long requests in flight may take after a signal.
 const shutdownGrace = 10 * time.Second
 
-func (c *cli) localUsage(w io.Writer) {
-	fs, _ := localFlags()
-	commandUsage(w, "chatsync local [flags]", `
-Local serves the functions' HTTP API, as `+"`sam local start-api`"+` does: each
+// localUsage is the help of chatsync local.
+var localUsage = usage{synopsis: "chatsync local [flags]", flags: flagsOf(localFlags), backend: true, description: `
+Local serves the functions' HTTP API, as ` + "`sam local start-api`" + ` does: each
 request becomes an API Gateway HTTP API payload 2.0 event (stage $default,
-an IAM caller `+local.DefaultCaller.ARN+`) for the
+an IAM caller ` + local.DefaultCaller.ARN + `) for the
 function that owns its route, and the function's reply becomes the response:
 
   POST   /accounts            ImportFunction (one account, or {"AccountList":[...]})
@@ -41,8 +38,7 @@ stderr, with the functions' own log lines. SIGINT or SIGTERM stops it
 gracefully.
 
 With no key configured it runs on the embedded Chat emulator, which starts
-empty (see -seed) and forgets everything at exit.`, fs)
-	io.WriteString(w, "\nRun 'chatsync help' for the backend flags.\n")
+empty (see -seed) and forgets everything at exit.`,
 }
 
 type localOptions struct {
@@ -53,9 +49,8 @@ type localOptions struct {
 }
 
 func localFlags() (*flag.FlagSet, *localOptions) {
-	fs := newFlagSet("local")
 	o := &localOptions{}
-	o.backend.register(fs)
+	fs := backendFlagSet("local", &o.backend)
 	fs.StringVar(&o.addr, "addr", defaultAddr, "`HOST:PORT` to listen on (port 0 picks a free one)")
 	fs.StringVar(&o.seed, "seed", "", "`IDS` (comma-separated) to create in the emulator at start")
 	fs.BoolVar(&o.quiet, "q", false, "do not log requests and the functions' log lines")
@@ -64,29 +59,18 @@ func localFlags() (*flag.FlagSet, *localOptions) {
 
 func (c *cli) local(ctx context.Context, args []string) error {
 	fs, o := localFlags()
-	pos, err := parseArgs(fs, args)
-	if err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usagef("unexpected argument %q", pos[0])
 	}
 	host, _, err := net.SplitHostPort(o.addr)
 	if err != nil {
 		return usagef("-addr %q: want host:port, such as %s", o.addr, defaultAddr)
 	}
-	remote, err := o.backend.remote(wasSet(fs), c.getenv)
+	remote, seed, err := c.remoteAndSeed(fs, &o.backend, o.seed)
 	if err != nil {
 		return err
 	}
-	seed, err := parseSeed(o.seed, remote)
-	if err != nil {
-		return err
-	}
-	log := slog.New(slog.DiscardHandler)
-	if !o.quiet {
-		log = local.NewLogger(c.stderr, slog.LevelInfo)
-	}
+	log := c.functionLogger(o.quiet)
 	stack, err := c.openStack(ctx, remote, log)
 	if err != nil {
 		return err

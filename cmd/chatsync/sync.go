@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"strings"
 	"sync"
@@ -16,15 +15,13 @@ import (
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 
-	"github.com/chatsync/chat-lambdas/internal/local"
 	"github.com/chatsync/chat-lambdas/pkg/chat"
 	"github.com/chatsync/chat-lambdas/pkg/cognito"
 	"github.com/chatsync/chat-lambdas/pkg/poolsync"
 )
 
-func (c *cli) syncUsage(w io.Writer) {
-	fs, _ := syncFlags()
-	commandUsage(w, "chatsync sync -user-pool-id POOL [-dry-run] [-profiles] [-report FILE] [-v] [backend flags]", `
+// syncUsage is the help of chatsync sync.
+var syncUsage = usage{synopsis: "chatsync sync -user-pool-id POOL [-dry-run] [-profiles] [-report FILE] [-v] [backend flags]", flags: flagsOf(syncFlags), backend: true, description: `
 Sync brings every user of a Cognito user pool into Tencent Cloud Chat: the
 users the post-confirmation trigger missed (signed up before the stack,
 created by an admin, imported from CSV, federated, lost imports).
@@ -52,8 +49,7 @@ cut short, 2 for a usage error.
 
 AWS credentials, region and endpoint come from the SDK's usual chain
 (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL, ...); it needs
-cognito-idp:ListUsers and cognito-idp:DescribeUserPool on the pool.`, fs)
-	io.WriteString(w, "\nRun 'chatsync help' for the backend flags.\n")
+cognito-idp:ListUsers and cognito-idp:DescribeUserPool on the pool.`,
 }
 
 type syncOptions struct {
@@ -69,9 +65,8 @@ type syncOptions struct {
 }
 
 func syncFlags() (*flag.FlagSet, *syncOptions) {
-	fs := newFlagSet("sync")
 	o := &syncOptions{}
-	o.backend.register(fs)
+	fs := backendFlagSet("sync", &o.backend)
 	fs.StringVar(&o.pool, "user-pool-id", "", "the Cognito user pool `ID` to sync (required)")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "make no import call; say what would be imported")
 	fs.BoolVar(&o.profiles, "profiles", false, "re-import users already in Chat, to update their Nick and FaceUrl")
@@ -114,11 +109,8 @@ func (c *cli) sync(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if remote == nil && !o.backend.emulator {
-		return usagef("no Chat backend configured, and sync does not fall back to the emulator (real accounts would not change):\n" +
-			"  give -secret-id ID (or env CHAT_SECRET_ID, with AWS credentials) and -region NAME (or env CHAT_REGION),\n" +
-			"  or -sdkappid N with -key-file FILE (or env CHAT_SECRET_KEY) and -region NAME;\n" +
-			"  or add -emulator to try it against a throwaway in-process emulator")
+	if err := requireRemote("sync", remote, o.backend.emulator); err != nil {
+		return err
 	}
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
@@ -127,15 +119,12 @@ func (c *cli) sync(ctx context.Context, args []string) error {
 		return fmt.Errorf("AWS configuration: %w", err)
 	}
 	users := cognito.New(cip.NewFromConfig(awsCfg), cognito.Options{ListRate: o.listRate})
-	stack, err := c.openStack(ctx, remote, local.NewLogger(c.stderr, slog.LevelWarn))
+	stack, err := c.startStack(ctx, remote, c.warnLogger(), "")
 	if err != nil {
 		return err
 	}
 	defer stack.Close()
-	fmt.Fprintf(c.stderr, "backend: %s\n", stack.Backend)
-	if stack.Emulator != nil {
-		fmt.Fprintln(c.stderr, "note: the emulator lives in this process only: no real account changes")
-	}
+	c.noteEmulator(stack, "the emulator lives in this process only: no real account changes")
 	if o.dryRun {
 		fmt.Fprintln(c.stderr, "dry run: no account is imported")
 	}

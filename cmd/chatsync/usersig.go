@@ -6,17 +6,14 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
-	"log/slog"
 
 	"github.com/chatsync/chat-lambdas/internal/local"
 	"github.com/chatsync/chat-lambdas/pkg/chat"
 	"github.com/chatsync/chat-lambdas/pkg/handler"
 )
 
-func (c *cli) usersigUsage(w io.Writer) {
-	fs, _ := usersigFlags()
-	commandUsage(w, "chatsync usersig [flags] USERID", `
+// usersigUsage is the help of chatsync usersig.
+var usersigUsage = usage{synopsis: "chatsync usersig [flags] USERID", flags: flagsOf(usersigFlags), backend: true, description: `
 Usersig issues a UserSig for USERID through the UserSig function (a direct
 invocation), and prints the function's reply on stdout as one JSON line:
 
@@ -30,8 +27,7 @@ printed on stdout only, never logged.
 
 With no key configured it runs on the embedded Chat emulator, whose key is
 random and gone at exit: such a UserSig logs in nowhere. With -secret-id or
--sdkappid/-key-file it signs with the real app's key; no Chat call is made.`, fs)
-	io.WriteString(w, "\nRun 'chatsync help' for the backend flags.\n")
+-sdkappid/-key-file it signs with the real app's key; no Chat call is made.`,
 }
 
 type usersigOptions struct {
@@ -39,9 +35,8 @@ type usersigOptions struct {
 }
 
 func usersigFlags() (*flag.FlagSet, *usersigOptions) {
-	fs := newFlagSet("usersig")
 	o := &usersigOptions{}
-	o.backend.register(fs)
+	fs := backendFlagSet("usersig", &o.backend)
 	return fs, o
 }
 
@@ -62,15 +57,12 @@ func (c *cli) usersig(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	stack, err := c.openStack(ctx, remote, local.NewLogger(c.stderr, slog.LevelWarn))
+	stack, err := c.startStack(ctx, remote, c.warnLogger(), "")
 	if err != nil {
 		return err
 	}
 	defer stack.Close()
-	fmt.Fprintf(c.stderr, "backend: %s\n", stack.Backend)
-	if stack.Emulator != nil {
-		fmt.Fprintln(c.stderr, "note: the emulator's key is random and lives in this process only: this UserSig logs in nowhere else")
-	}
+	c.noteEmulator(stack, "the emulator's key is random and lives in this process only: this UserSig logs in nowhere else")
 	payload, err := json.Marshal(map[string]string{"UserID": id})
 	if err != nil {
 		return err

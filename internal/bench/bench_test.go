@@ -215,6 +215,48 @@ func testProxy(t *testing.T) {
 	}
 }
 
+// buildBootstraps builds the named bootstraps under dir: for Lambda
+// (linux/arm64), whose sizes it adds to rep.Sizes, and for this machine,
+// whose paths it returns by name.
+func buildBootstraps(t *testing.T, rep *bench.Report, root, dir string, names ...string) map[string]string {
+	t.Helper()
+	for _, name := range names {
+		out := filepath.Join(dir, "arm64", name)
+		if err := bench.Build(root, bench.Bootstraps[name], out, "linux", "arm64"); err != nil {
+			t.Fatal(err)
+		}
+		n, err := bench.FileSize(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep.Sizes = append(rep.Sizes, bench.Size{Name: name, Bytes: n})
+	}
+	bins := map[string]string{}
+	for _, name := range names {
+		bins[name] = filepath.Join(dir, "host", name)
+		if err := bench.Build(root, bench.Bootstraps[name], bins[name], "", ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return bins
+}
+
+// secretFetch is the median time of 20 GetSecretValue calls for secretID.
+func secretFetch(t *testing.T, sm *secretsmanager.Client, secretID string) time.Duration {
+	t.Helper()
+	var fetches []time.Duration
+	for i := range 21 {
+		start := time.Now()
+		if _, err := sm.GetSecretValue(context.Background(), &secretsmanager.GetSecretValueInput{SecretId: aws.String(secretID)}); err != nil {
+			t.Fatal(err)
+		}
+		if i > 0 { // the first one warms the SDK client and its connection
+			fetches = append(fetches, time.Since(start))
+		}
+	}
+	return bench.Median(fetches)
+}
+
 // measure runs every measurement of p.
 func measure(t *testing.T, p plan) *bench.Report {
 	if runtime.GOOS != "linux" {
@@ -229,24 +271,7 @@ func measure(t *testing.T, p plan) *bench.Report {
 	dir := t.TempDir()
 
 	// Size: the Lambda builds.
-	for _, name := range []string{"import", "delete", "usersig", "hello", "naive"} {
-		out := filepath.Join(dir, "arm64", name)
-		if err := bench.Build(root, bench.Bootstraps[name], out, "linux", "arm64"); err != nil {
-			t.Fatal(err)
-		}
-		n, err := bench.FileSize(out)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rep.Sizes = append(rep.Sizes, bench.Size{Name: name, Bytes: n})
-	}
-	bins := map[string]string{}
-	for _, name := range []string{"import", "delete", "usersig", "hello", "naive"} {
-		bins[name] = filepath.Join(dir, "host", name)
-		if err := bench.Build(root, bench.Bootstraps[name], bins[name], "", ""); err != nil {
-			t.Fatal(err)
-		}
-	}
+	bins := buildBootstraps(t, rep, root, dir, "import", "delete", "usersig", "hello", "naive")
 	t.Log("built the bootstraps")
 
 	// Warm path: the Go benchmarks, interleaved, medians of p.warmRuns.
@@ -286,17 +311,7 @@ func measure(t *testing.T, p plan) *bench.Report {
 	// Everything below needs moto.
 	a := bench.StartAWS(t)
 	sm := secretsmanager.NewFromConfig(a.Moto.Config())
-	var fetches []time.Duration
-	for i := range 21 {
-		start := time.Now()
-		if _, err := sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(a.SecretID)}); err != nil {
-			t.Fatal(err)
-		}
-		if i > 0 { // the first one warms the SDK client and its connection
-			fetches = append(fetches, time.Since(start))
-		}
-	}
-	rep.SecretFetch = bench.Median(fetches)
+	rep.SecretFetch = secretFetch(t, sm, a.SecretID)
 	if rep.Fetch, err = bench.CountFetches(ctx, sm, a.SecretID, p.fetchWarm); err != nil {
 		t.Fatal(err)
 	}

@@ -5,11 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"time"
-
-	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/chatsync/chat-lambdas/internal/lambdatest"
 	"github.com/chatsync/chat-lambdas/pkg/chatapi"
@@ -44,19 +40,15 @@ func UserSigOK(r lambdatest.Result) error {
 // credentials already cached, for its warm benchmark in-process.
 type UserSigRig struct {
 	Handler *handler.UserSigHandler
-	ctx     context.Context
-	cancel  context.CancelFunc
+	invocation
 }
 
 // NewUserSigRig builds a UserSigRig.
 func NewUserSigRig() *UserSigRig {
-	log := slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{ReplaceAttr: lambdacontext.ReplaceAttr}))
-	ctx, cancel := context.WithDeadline(context.Background(), time.Now().Add(24*time.Hour))
 	creds := chatapi.StaticCredentials{SDKAppID: AppID, Admin: "administrator", Key: Key}
 	return &UserSigRig{
-		Handler: handler.NewUserSigHandler(handler.UserSigConfig{Credentials: creds, Logger: log}),
-		ctx:     lambdacontext.NewContext(ctx, &lambdacontext.LambdaContext{AwsRequestID: "bench"}),
-		cancel:  cancel,
+		Handler:    handler.NewUserSigHandler(handler.UserSigConfig{Credentials: creds, Logger: discardLogger()}),
+		invocation: newInvocation(),
 	}
 }
 
@@ -74,9 +66,6 @@ func (r *UserSigRig) Invoke(context.Context) error {
 }
 
 var userSigField = []byte(`"UserSig":"`)
-
-// Close releases the rig's context.
-func (r *UserSigRig) Close() { r.cancel() }
 
 // UserSigColdBound is the cold goal of the UserSig function: hello world's
 // first reply, plus one secret fetch, plus GoalUserSigColdSlack.

@@ -4,13 +4,11 @@ import (
 	"bytes"
 	"context"
 	"os"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/chatsync/chat-lambdas/internal/bench"
@@ -50,35 +48,9 @@ func TestUserSigBench(t *testing.T) {
 	}
 	dir := t.TempDir()
 	rep := &bench.Report{Generated: time.Now(), Command: "BENCH_USERSIG=1 go test -run TestUserSigBench ./internal/bench", Machine: bench.ThisMachine(), ColdRounds: fullPlan.coldRounds, ColdWarm: fullPlan.coldWarm}
-	bins := map[string]string{}
-	for _, name := range []string{"usersig", "hello"} {
-		out := filepath.Join(dir, "arm64", name)
-		if err := bench.Build(root, bench.Bootstraps[name], out, "linux", "arm64"); err != nil {
-			t.Fatal(err)
-		}
-		n, err := bench.FileSize(out)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rep.Sizes = append(rep.Sizes, bench.Size{Name: name, Bytes: n})
-		bins[name] = filepath.Join(dir, "host", name)
-		if err := bench.Build(root, bench.Bootstraps[name], bins[name], "", ""); err != nil {
-			t.Fatal(err)
-		}
-	}
+	bins := buildBootstraps(t, rep, root, dir, "usersig", "hello")
 	a := bench.StartAWS(t)
-	sm := secretsmanager.NewFromConfig(a.Moto.Config())
-	var fetches []time.Duration
-	for i := range 21 {
-		start := time.Now()
-		if _, err := sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(a.SecretID)}); err != nil {
-			t.Fatal(err)
-		}
-		if i > 0 {
-			fetches = append(fetches, time.Since(start))
-		}
-	}
-	rep.SecretFetch = bench.Median(fetches)
+	rep.SecretFetch = secretFetch(t, secretsmanager.NewFromConfig(a.Moto.Config()), a.SecretID)
 	emu, err := chatemu.Start(chatemu.Options{SDKAppID: bench.AppID, Key: bench.Key})
 	if err != nil {
 		t.Fatal(err)

@@ -242,21 +242,38 @@ func (FakeChat) Kick(context.Context, string) (chat.Stats, error) {
 type OwnRig struct {
 	Import *handler.ImportHandler
 	Delete *handler.DeleteHandler
-	ctx    context.Context
-	cancel context.CancelFunc
+	invocation
 }
 
 // NewOwnRig builds an OwnRig.
 func NewOwnRig() *OwnRig {
-	log := slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{ReplaceAttr: lambdacontext.ReplaceAttr}))
-	ctx, cancel := context.WithDeadline(context.Background(), time.Now().Add(24*time.Hour))
+	log := discardLogger()
 	return &OwnRig{
-		Import: handler.NewImportHandler(handler.ImportConfig{Chat: FakeChat{}, Logger: log}),
-		Delete: handler.NewDeleteHandler(handler.DeleteConfig{Chat: FakeChat{}, Logger: log}),
-		ctx:    lambdacontext.NewContext(ctx, &lambdacontext.LambdaContext{AwsRequestID: "bench"}),
-		cancel: cancel,
+		Import:     handler.NewImportHandler(handler.ImportConfig{Chat: FakeChat{}, Logger: log}),
+		Delete:     handler.NewDeleteHandler(handler.DeleteConfig{Chat: FakeChat{}, Logger: log}),
+		invocation: newInvocation(),
 	}
 }
+
+// discardLogger is the functions' JSON logger, into io.Discard.
+func discardLogger() *slog.Logger {
+	return slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{ReplaceAttr: lambdacontext.ReplaceAttr}))
+}
+
+// invocation is the context an in-process rig invokes its handlers in: a
+// Lambda context with a request ID and a far deadline.
+type invocation struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+}
+
+func newInvocation() invocation {
+	ctx, cancel := context.WithDeadline(context.Background(), time.Now().Add(24*time.Hour))
+	return invocation{ctx: lambdacontext.NewContext(ctx, &lambdacontext.LambdaContext{AwsRequestID: "bench"}), cancel: cancel}
+}
+
+// Close releases the rig's context.
+func (i invocation) Close() { i.cancel() }
 
 // InvokeImport is InvokeImport of WarmRig without the network.
 func (r *OwnRig) InvokeImport(context.Context) error {
@@ -267,6 +284,3 @@ func (r *OwnRig) InvokeImport(context.Context) error {
 func (r *OwnRig) InvokeDelete(context.Context) error {
 	return checkReply(r.Delete.Invoke(r.ctx, DeletePayload))
 }
-
-// Close releases the rig's context.
-func (r *OwnRig) Close() { r.cancel() }

@@ -663,32 +663,24 @@ func TestTemplateUserSigFunction(t *testing.T) {
 func checkSecretOnlyRole(t *testing.T, out map[string]any, roleID string, extra map[string]any) {
 	t.Helper()
 	role := resource(t, out, roleID, "AWS::IAM::Role")
-	seen := map[string]bool{}
-	for _, st := range roleStatements(t, role) {
-		if st.s["Effect"] != "Allow" {
-			continue
-		}
-		for _, a := range asList(st.s["Action"]) {
-			action := fmt.Sprint(a)
-			seen[action] = true
-			switch {
-			case action == "secretsmanager:GetSecretValue":
-				if st.cond != "" || !same(st.s["Resource"], jv(`{"Ref":"ChatSecretArn"}`)) {
-					t.Errorf("%s: GetSecretValue on %v (condition %q)", roleID, st.s["Resource"], st.cond)
-				}
-			case action == "kms:Decrypt":
-				if st.cond != "HasKmsKey" || !same(st.s["Resource"], jv(`{"Ref":"KmsKeyArn"}`)) {
-					t.Errorf("%s: kms:Decrypt on %v (condition %q)", roleID, st.s["Resource"], st.cond)
-				}
-			case extra[action] != nil:
-				if !same(st.s["Resource"], extra[action]) {
-					t.Errorf("%s: %s on %v, want %v", roleID, action, st.s["Resource"], extra[action])
-				}
-			default:
-				t.Errorf("%s: unexpected permission %s on %v", roleID, action, st.s["Resource"])
+	seen := eachAllowed(t, role, func(action string, st stmt) {
+		switch {
+		case action == "secretsmanager:GetSecretValue":
+			if st.cond != "" || !same(st.s["Resource"], jv(`{"Ref":"ChatSecretArn"}`)) {
+				t.Errorf("%s: GetSecretValue on %v (condition %q)", roleID, st.s["Resource"], st.cond)
 			}
+		case action == "kms:Decrypt":
+			if st.cond != "HasKmsKey" || !same(st.s["Resource"], jv(`{"Ref":"KmsKeyArn"}`)) {
+				t.Errorf("%s: kms:Decrypt on %v (condition %q)", roleID, st.s["Resource"], st.cond)
+			}
+		case extra[action] != nil:
+			if !same(st.s["Resource"], extra[action]) {
+				t.Errorf("%s: %s on %v, want %v", roleID, action, st.s["Resource"], extra[action])
+			}
+		default:
+			t.Errorf("%s: unexpected permission %s on %v", roleID, action, st.s["Resource"])
 		}
-	}
+	})
 	for _, want := range append([]string{"secretsmanager:GetSecretValue", "kms:Decrypt"}, slices.Collect(maps.Keys(extra))...) {
 		if !seen[want] {
 			t.Errorf("%s lacks %s", roleID, want)

@@ -427,6 +427,24 @@ func roleStatements(t *testing.T, role map[string]any) []stmt {
 	return out
 }
 
+// eachAllowed calls f with each action that an Allow statement of role
+// grants, and the statement; it returns the actions seen.
+func eachAllowed(t *testing.T, role map[string]any, f func(action string, st stmt)) map[string]bool {
+	t.Helper()
+	seen := map[string]bool{}
+	for _, st := range roleStatements(t, role) {
+		if st.s["Effect"] != "Allow" {
+			continue
+		}
+		for _, a := range asList(st.s["Action"]) {
+			action := fmt.Sprint(a)
+			seen[action] = true
+			f(action, st)
+		}
+	}
+	return seen
+}
+
 func TestTemplatePolicies(t *testing.T) {
 	out := loadTemplates(t).Transformed
 	secret := jv(`{"Ref":"ChatSecretArn"}`)
@@ -436,41 +454,33 @@ func TestTemplatePolicies(t *testing.T) {
 	for _, id := range []string{"ImportFunction", "DeleteFunction"} {
 		roleID := id + "Role"
 		role := resource(t, out, roleID, "AWS::IAM::Role")
-		seen := map[string]bool{}
-		for _, st := range roleStatements(t, role) {
-			if st.s["Effect"] != "Allow" {
-				continue
-			}
-			for _, a := range asList(st.s["Action"]) {
-				action := fmt.Sprint(a)
-				seen[action] = true
-				switch action {
-				case "secretsmanager:GetSecretValue":
-					if st.cond != "" || !same(st.s["Resource"], secret) {
-						t.Errorf("%s: GetSecretValue on %v (condition %q), want the secret ARN only, unconditionally", roleID, st.s["Resource"], st.cond)
-					}
-				case "kms:Decrypt":
-					if st.cond != "HasKmsKey" || !same(st.s["Resource"], key) {
-						t.Errorf("%s: kms:Decrypt on %v under condition %q, want Ref KmsKeyArn under HasKmsKey", roleID, st.s["Resource"], st.cond)
-					}
-				case "sqs:SendMessage":
-					if id != "ImportFunction" {
-						t.Errorf("%s: sqs:SendMessage granted to the delete function", roleID)
-					}
-					res := asList(st.s["Resource"])
-					sort.Slice(res, func(i, j int) bool { return fmt.Sprint(res[i]) > fmt.Sprint(res[j]) })
-					if !same(res, queues) {
-						t.Errorf("%s: sqs:SendMessage on %v, want the retry queue and the DLQ only", roleID, st.s["Resource"])
-					}
-				case "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes":
-					if id != "ImportFunction" || !same(st.s["Resource"], jv(`{"Fn::GetAtt":["RetryQueue","Arn"]}`)) {
-						t.Errorf("%s: %s on %v, want the import function on the retry queue only", roleID, action, st.s["Resource"])
-					}
-				default:
-					t.Errorf("%s: unexpected inline permission %s on %v", roleID, action, st.s["Resource"])
+		seen := eachAllowed(t, role, func(action string, st stmt) {
+			switch action {
+			case "secretsmanager:GetSecretValue":
+				if st.cond != "" || !same(st.s["Resource"], secret) {
+					t.Errorf("%s: GetSecretValue on %v (condition %q), want the secret ARN only, unconditionally", roleID, st.s["Resource"], st.cond)
 				}
+			case "kms:Decrypt":
+				if st.cond != "HasKmsKey" || !same(st.s["Resource"], key) {
+					t.Errorf("%s: kms:Decrypt on %v under condition %q, want Ref KmsKeyArn under HasKmsKey", roleID, st.s["Resource"], st.cond)
+				}
+			case "sqs:SendMessage":
+				if id != "ImportFunction" {
+					t.Errorf("%s: sqs:SendMessage granted to the delete function", roleID)
+				}
+				res := asList(st.s["Resource"])
+				sort.Slice(res, func(i, j int) bool { return fmt.Sprint(res[i]) > fmt.Sprint(res[j]) })
+				if !same(res, queues) {
+					t.Errorf("%s: sqs:SendMessage on %v, want the retry queue and the DLQ only", roleID, st.s["Resource"])
+				}
+			case "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes":
+				if id != "ImportFunction" || !same(st.s["Resource"], jv(`{"Fn::GetAtt":["RetryQueue","Arn"]}`)) {
+					t.Errorf("%s: %s on %v, want the import function on the retry queue only", roleID, action, st.s["Resource"])
+				}
+			default:
+				t.Errorf("%s: unexpected inline permission %s on %v", roleID, action, st.s["Resource"])
 			}
-		}
+		})
 		for _, want := range []string{"secretsmanager:GetSecretValue", "kms:Decrypt"} {
 			if !seen[want] {
 				t.Errorf("%s lacks %s", roleID, want)

@@ -70,65 +70,148 @@ func newFixture(t *testing.T, opts chatemu.Options, cfg chatapi.Config) *fixture
 	return &fixture{emu: emu, creds: creds, client: c}
 }
 
-func TestErrorClasses(t *testing.T) {
-	tests := []struct {
-		name      string
-		fault     chatemu.Fault
-		wantReqs  int
-		wantClass chat.Class // ClassNone: the import succeeds in the end
-		refreshes int32
-	}{
+// classCase is a fault the emulator injects into a command, and what the
+// client makes of it.
+type classCase struct {
+	name      string
+	fault     chatemu.Fault
+	wantReqs  int
+	wantClass chat.Class // ClassNone: the call succeeds in the end
+	refreshes int32
+}
+
+// commonClassCases are the faults that every command meets the same way;
+// each command's test adds its own.
+func commonClassCases(extra ...classCase) []classCase {
+	return append([]classCase{
 		{"transient recovers", chatemu.Fault{Code: 70500, Times: 2}, 3, chat.ClassNone, 0},
-		{"transient 70169 recovers", chatemu.Fault{Code: 70169, Times: 1}, 2, chat.ClassNone, 0},
-		{"transient gives up", chatemu.Fault{Code: 70202, Times: 100}, 6, chat.ClassTransient, 0},
 		{"60008 at most two retries", chatemu.Fault{Code: 60008, Times: 100}, 3, chat.ClassTransient, 0},
 		{"rate limited recovers", chatemu.Fault{Code: 60007, Times: 1}, 2, chat.ClassNone, 0},
-		{"HTTP 502 recovers", chatemu.Fault{Status: 502, Times: 2}, 3, chat.ClassNone, 0},
-		{"HTTP 429 recovers", chatemu.Fault{Status: 429, Times: 1}, 2, chat.ClassNone, 0},
 		{"dropped connection recovers", chatemu.Fault{Drop: true, Times: 1}, 2, chat.ClassNone, 0},
 		{"signature once", chatemu.Fault{Code: 70001, Times: 1}, 2, chat.ClassNone, 0},
 		{"signature twice fails", chatemu.Fault{Code: 70052, Times: 2}, 2, chat.ClassSignature, 0},
 		{"credentials once", chatemu.Fault{Code: 70009, Times: 1}, 2, chat.ClassNone, 1},
 		{"credentials twice fails", chatemu.Fault{Code: 70003, Times: 2}, 2, chat.ClassCredentials, 1},
 		{"caller error: one request", chatemu.Fault{Code: 70402, Times: 5}, 1, chat.ClassCaller, 0},
-		{"configuration: one request", chatemu.Fault{Code: 70398, Times: 5}, 1, chat.ClassConfiguration, 0},
-		{"unknown code: one request", chatemu.Fault{Code: 91234, Times: 5}, 1, chat.ClassConfiguration, 0},
 		{"HTTP 404: one request", chatemu.Fault{Status: 404, Times: 5}, 1, chat.ClassConfiguration, 0},
-		{"HTTP 403: one request", chatemu.Fault{Status: 403, Times: 5}, 1, chat.ClassConfiguration, 0},
-	}
-	for _, tt := range tests {
+	}, extra...)
+}
+
+// forEachClassCase runs check on each case in a subtest, with a fresh
+// fixture.
+func forEachClassCase(t *testing.T, cases []classCase, check func(t *testing.T, f *fixture, tt classCase)) {
+	for _, tt := range cases {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFixture(t, chatemu.Options{}, chatapi.Config{})
-			f.emu.Inject(tt.fault)
-			stats, err := f.client.ImportAccount(context.Background(), chat.Account{UserID: "alice"})
-			if got := f.emu.Requests(chat.CmdImport); got != tt.wantReqs {
-				t.Errorf("requests = %d, want %d", got, tt.wantReqs)
-			}
-			if stats.Attempts != tt.wantReqs {
-				t.Errorf("stats.Attempts = %d, want %d", stats.Attempts, tt.wantReqs)
-			}
-			if got := f.creds.refreshes.Load(); got != tt.refreshes {
-				t.Errorf("refreshes = %d, want %d", got, tt.refreshes)
-			}
-			if tt.wantClass == chat.ClassNone {
-				if err != nil {
-					t.Fatalf("ImportAccount: %v", err)
-				}
-				if !f.emu.Has("alice") {
-					t.Error("account not imported")
-				}
-				return
-			}
-			var ce *chat.Error
-			if !errors.As(err, &ce) {
-				t.Fatalf("err = %v, want *chat.Error", err)
-			}
-			if ce.Class != tt.wantClass || ce.Command != chat.CmdImport || ce.Attempts != tt.wantReqs {
-				t.Errorf("err = %+v, want class %s after %d attempts", ce, tt.wantClass, tt.wantReqs)
-			}
+			check(t, newFixture(t, chatemu.Options{}, chatapi.Config{}), tt)
 		})
 	}
 }
+
+// succeeded checks how often the client re-read the credentials, and
+// reports whether the case expects the call to succeed; then a non-nil err
+// (from call) fails the test.
+func (tt classCase) succeeded(t *testing.T, f *fixture, call string, err error) bool {
+	t.Helper()
+	if got := f.creds.refreshes.Load(); got != tt.refreshes {
+		t.Errorf("refreshes = %d, want %d", got, tt.refreshes)
+	}
+	if tt.wantClass != chat.ClassNone {
+		return false
+	}
+	if err != nil {
+		t.Fatalf("%s: %v", call, err)
+	}
+	return true
+}
+
+// checkRateCap runs one and a half seconds' worth of calls at once against
+// an emulator that caps cmd at perSec calls a second: a client held to the
+// same cap must never hit it, and one with no limit must. start prepares
+// call i and returns it; the call reports whether the emulator refused it
+// for its rate.
+func checkRateCap(t *testing.T, cmd string, perSec int, start func(f *fixture, i int) func() (limited bool)) {
+	t.Helper()
+	run := func(limits map[string]float64) (rejected int) {
+		f := newFixture(t, chatemu.Options{RateLimits: map[string]int{cmd: perSec}},
+			chatapi.Config{RateLimits: limits, MaxAttempts: 1})
+		var wg sync.WaitGroup
+		var n atomic.Int32
+		for i := range 3 * perSec / 2 {
+			call := start(f, i)
+			wg.Go(func() {
+				if call() {
+					n.Add(1)
+				}
+			})
+		}
+		wg.Wait()
+		return int(n.Load())
+	}
+	if got := run(map[string]float64{cmd: float64(perSec)}); got != 0 {
+		t.Errorf("limited client: %d requests over the cap", got)
+	}
+	if got := run(map[string]float64{}); got == 0 {
+		t.Error("unlimited client never hit the cap: the test proves nothing")
+	}
+}
+
+// deadURL returns the base URL of a loopback port that nothing listens on.
+func deadURL(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return "http://" + ln.Addr().String()
+}
+
+// waitWarm waits for the channel Warm returned to be closed.
+func waitWarm(t *testing.T, done <-chan struct{}) {
+	t.Helper()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Warm's channel was not closed")
+	}
+}
+
+func TestErrorClasses(t *testing.T) {
+	forEachClassCase(t, importClassCases, func(t *testing.T, f *fixture, tt classCase) {
+		f.emu.Inject(tt.fault)
+		stats, err := f.client.ImportAccount(context.Background(), chat.Account{UserID: "alice"})
+		if got := f.emu.Requests(chat.CmdImport); got != tt.wantReqs {
+			t.Errorf("requests = %d, want %d", got, tt.wantReqs)
+		}
+		if stats.Attempts != tt.wantReqs {
+			t.Errorf("stats.Attempts = %d, want %d", stats.Attempts, tt.wantReqs)
+		}
+		if tt.succeeded(t, f, "ImportAccount", err) {
+			if !f.emu.Has("alice") {
+				t.Error("account not imported")
+			}
+			return
+		}
+		var ce *chat.Error
+		if !errors.As(err, &ce) {
+			t.Fatalf("err = %v, want *chat.Error", err)
+		}
+		if ce.Class != tt.wantClass || ce.Command != chat.CmdImport || ce.Attempts != tt.wantReqs {
+			t.Errorf("err = %+v, want class %s after %d attempts", ce, tt.wantClass, tt.wantReqs)
+		}
+	})
+}
+
+// importClassCases are the faults TestErrorClasses injects.
+var importClassCases = commonClassCases(
+	classCase{"transient 70169 recovers", chatemu.Fault{Code: 70169, Times: 1}, 2, chat.ClassNone, 0},
+	classCase{"transient gives up", chatemu.Fault{Code: 70202, Times: 100}, 6, chat.ClassTransient, 0},
+	classCase{"HTTP 502 recovers", chatemu.Fault{Status: 502, Times: 2}, 3, chat.ClassNone, 0},
+	classCase{"HTTP 429 recovers", chatemu.Fault{Status: 429, Times: 1}, 2, chat.ClassNone, 0},
+	classCase{"configuration: one request", chatemu.Fault{Code: 70398, Times: 5}, 1, chat.ClassConfiguration, 0},
+	classCase{"unknown code: one request", chatemu.Fault{Code: 91234, Times: 5}, 1, chat.ClassConfiguration, 0},
+	classCase{"HTTP 403: one request", chatemu.Fault{Status: 403, Times: 5}, 1, chat.ClassConfiguration, 0},
+)
 
 func TestDeadlineHolds(t *testing.T) {
 	tests := []struct {
@@ -292,46 +375,28 @@ func TestInvalidInputCostsNothing(t *testing.T) {
 func TestRateLimit(t *testing.T) {
 	// The emulator enforces a cap of 40/s on account_check. A client held to
 	// the same cap never hits it; a client with no limit does.
-	const perSec = 40
-	run := func(limits map[string]float64) (rejected int) {
-		f := newFixture(t, chatemu.Options{RateLimits: map[string]int{chat.CmdCheck: perSec}},
-			chatapi.Config{RateLimits: limits, MaxAttempts: 1})
-		var wg sync.WaitGroup
-		var n atomic.Int32
-		for i := range 3 * perSec / 2 {
-			wg.Go(func() {
-				res, err := f.client.CheckAccounts(context.Background(), []string{fmt.Sprint("u", i)})
-				if err != nil {
-					t.Errorf("CheckAccounts: %v", err)
-					return
+	checkRateCap(t, chat.CmdCheck, 40, func(f *fixture, i int) func() bool {
+		return func() bool {
+			res, err := f.client.CheckAccounts(context.Background(), []string{fmt.Sprint("u", i)})
+			if err != nil {
+				t.Errorf("CheckAccounts: %v", err)
+				return false
+			}
+			limited := false
+			for _, e := range res.Errs {
+				if chat.ErrorCode(e) == chat.CodeRateLimited {
+					limited = true
 				}
-				for _, e := range res.Errs {
-					if chat.ErrorCode(e) == chat.CodeRateLimited {
-						n.Add(1)
-					}
-				}
-			})
+			}
+			return limited
 		}
-		wg.Wait()
-		return int(n.Load())
-	}
-	if got := run(map[string]float64{chat.CmdCheck: perSec}); got != 0 {
-		t.Errorf("limited client: %d requests over the cap", got)
-	}
-	if got := run(map[string]float64{}); got == 0 {
-		t.Error("unlimited client never hit the cap: the test proves nothing")
-	}
+	})
 }
 
 func TestNoSecretsInErrors(t *testing.T) {
 	// An unreachable Chat (a closed port) yields a *url.Error, whose text
 	// would carry the signed URL.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dead := "http://" + ln.Addr().String()
-	ln.Close()
+	dead := deadURL(t)
 	emu := chatemu.StartTest(t, chatemu.Options{SDKAppID: 1400000000, Key: testKey})
 	creds := chatapi.StaticCredentials(emu.Credentials())
 

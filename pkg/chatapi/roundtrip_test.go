@@ -3,7 +3,6 @@ package chatapi_test
 import (
 	"context"
 	"errors"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -61,12 +60,7 @@ func TestHTTPClientSettingsHonoured(t *testing.T) {
 // TestTransportErrorNamesNoQuery checks the error of a failed exchange:
 // a *url.Error for the POST, whose URL has no query (no UserSig).
 func TestTransportErrorNamesNoQuery(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dead := "http://" + ln.Addr().String()
-	ln.Close()
+	dead := deadURL(t)
 	c, err := chatapi.New(chatapi.Config{BaseURL: dead, Credentials: chatapi.StaticCredentials(testCreds()), MaxAttempts: 1})
 	if err != nil {
 		t.Fatal(err)

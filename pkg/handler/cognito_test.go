@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/chatsync/chat-lambdas/pkg/chat"
-	"github.com/chatsync/chat-lambdas/pkg/chatapi"
 	"github.com/chatsync/chat-lambdas/pkg/chatemu"
 	"github.com/chatsync/chat-lambdas/pkg/handler"
 )
@@ -247,13 +246,9 @@ func TestCognitoBudgetCountsTheColdStart(t *testing.T) {
 	// invocation 1.5 s after the init began has 0.5 s left, not 2 s.
 	emu := chatemu.StartTest(t, chatemu.Options{SDKAppID: 1400000000, Key: testKey})
 	emu.Inject(chatemu.Fault{Delay: 10 * time.Second, Times: 10})
-	client, err := chatapi.New(chatapi.Config{BaseURL: emu.URL, Credentials: chatapi.StaticCredentials(emu.Credentials())})
-	if err != nil {
-		t.Fatal(err)
-	}
 	q := &memQueue{}
 	h := handler.NewImportHandler(handler.ImportConfig{
-		Chat: client, RetryQueue: q, Logger: discardLogger(),
+		Chat: emuClient(t, emu), RetryQueue: q, Logger: discardLogger(),
 		CognitoBudget: 2 * time.Second, QueueMargin: 150 * time.Millisecond,
 		InitStart: time.Now().Add(-1500 * time.Millisecond),
 	})
@@ -279,13 +274,9 @@ func TestCognitoBudgetCountsTheColdStart(t *testing.T) {
 // is not a sign-up must not charge its init to the next sign-up.
 func TestColdStartCountsOnlyForTheFirstInvocation(t *testing.T) {
 	emu := chatemu.StartTest(t, chatemu.Options{SDKAppID: 1400000000, Key: testKey})
-	client, err := chatapi.New(chatapi.Config{BaseURL: emu.URL, Credentials: chatapi.StaticCredentials(emu.Credentials())})
-	if err != nil {
-		t.Fatal(err)
-	}
 	q := &memQueue{}
 	h := handler.NewImportHandler(handler.ImportConfig{
-		Chat: client, RetryQueue: q, Logger: discardLogger(),
+		Chat: emuClient(t, emu), RetryQueue: q, Logger: discardLogger(),
 		CognitoBudget: 3 * time.Second, QueueMargin: 150 * time.Millisecond,
 		InitStart: time.Now().Add(-2500 * time.Millisecond), // had the init counted, 0.35 s would be left
 	})

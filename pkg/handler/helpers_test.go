@@ -200,13 +200,7 @@ type httpReply struct {
 
 func decodeReply(t *testing.T, raw []byte, err error) httpReply {
 	t.Helper()
-	if err != nil {
-		t.Fatalf("Invoke: %v", err)
-	}
-	var resp events.APIGatewayV2HTTPResponse
-	if err := json.Unmarshal(raw, &resp); err != nil {
-		t.Fatalf("reply is not an HTTP API response: %s", raw)
-	}
+	resp := decodeJSON[events.APIGatewayV2HTTPResponse](t, raw, err, "an HTTP API response")
 	r := httpReply{Status: resp.StatusCode, Headers: resp.Headers}
 	if ct := resp.Headers["Content-Type"]; ct != "application/json" {
 		t.Errorf("Content-Type = %q", ct)
@@ -232,14 +226,21 @@ func decodeReply(t *testing.T, raw []byte, err error) httpReply {
 
 func decodeEnvelope(t *testing.T, raw []byte, err error) chat.Envelope {
 	t.Helper()
+	return decodeJSON[chat.Envelope](t, raw, err, "an envelope")
+}
+
+// decodeJSON decodes the reply of an invocation, raw and err, as a T: an
+// error, or a reply that is not what (a T), fails the test.
+func decodeJSON[T any](t *testing.T, raw []byte, err error, what string) T {
+	t.Helper()
 	if err != nil {
 		t.Fatalf("Invoke: %v", err)
 	}
-	var e chat.Envelope
-	if err := json.Unmarshal(raw, &e); err != nil {
-		t.Fatalf("reply is not an envelope: %s", raw)
+	var v T
+	if err := json.Unmarshal(raw, &v); err != nil {
+		t.Fatalf("reply is not %s: %s", what, raw)
 	}
-	return e
+	return v
 }
 
 func assertNoSecrets(t *testing.T, s string) {
@@ -287,6 +288,16 @@ func batchFailures(t *testing.T, raw []byte) map[string]bool {
 		out[f.ItemIdentifier] = true
 	}
 	return out
+}
+
+// emuClient is a Chat client of emu, with the emulator's credentials.
+func emuClient(t *testing.T, emu *chatemu.Running) *chatapi.Client {
+	t.Helper()
+	client, err := chatapi.New(chatapi.Config{BaseURL: emu.URL, Credentials: chatapi.StaticCredentials(emu.Credentials())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return client
 }
 
 func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }

@@ -37,22 +37,27 @@ func (s *sigRecorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.next.ServeHTTP(w, r)
 }
 
+// secretMaker starts moto and returns its Secrets Manager client, and a
+// function that stores a secret of value under a new name (starting with
+// prefix) and returns the name.
+func secretMaker(t *testing.T, prefix string) (*secretsmanager.Client, func(value string) string) {
+	sm := secretsmanager.NewFromConfig(moto.Start(t).Config())
+	return sm, func(value string) string {
+		id := moto.UniqueName(t, prefix)
+		if _, err := sm.CreateSecret(context.Background(), &secretsmanager.CreateSecretInput{Name: aws.String(id), SecretString: aws.String(value)}); err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+}
+
 // TestNoSecretsLeak drives both handlers through every failure path (the
 // secret missing, malformed with the key inside, a wrong key; Chat errors,
 // an unreachable Chat, timeouts) with every kind of event, and searches all
 // log lines, replies and function errors for the key, the UserSigs that were
 // really sent and any signed URL.
 func TestNoSecretsLeak(t *testing.T) {
-	srv := moto.Start(t)
-	ctx := context.Background()
-	sm := secretsmanager.NewFromConfig(srv.Config())
-	secret := func(value string) string {
-		id := moto.UniqueName(t, "leak")
-		if _, err := sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String(id), SecretString: aws.String(value)}); err != nil {
-			t.Fatal(err)
-		}
-		return id
-	}
+	sm, secret := secretMaker(t, "leak")
 	const wrongKey = "wrong-key-0123456789abcdef0123456789abcdef0123456789abcdef012345"
 	good := secret(`{"sdkAppId":1400000000,"secretKey":"` + testKey + `"}`)
 

@@ -1,15 +1,12 @@
 package handler_test
 
 import (
-	"context"
 	"encoding/json"
 	"log/slog"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/chatsync/chat-lambdas/internal/moto"
 	"github.com/chatsync/chat-lambdas/pkg/handler"
 	"github.com/chatsync/chat-lambdas/pkg/secrets"
@@ -22,16 +19,7 @@ import (
 // all log lines, function errors and non-200 replies; a UserSig may appear
 // only in the 200 reply that carries it.
 func TestUserSigNoSecretsLeak(t *testing.T) {
-	srv := moto.Start(t)
-	ctx := context.Background()
-	sm := secretsmanager.NewFromConfig(srv.Config())
-	secret := func(value string) string {
-		id := moto.UniqueName(t, "sigleak")
-		if _, err := sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String(id), SecretString: aws.String(value)}); err != nil {
-			t.Fatal(err)
-		}
-		return id
-	}
+	sm, secret := secretMaker(t, "sigleak")
 	scenarios := []struct {
 		name     string
 		secretID string

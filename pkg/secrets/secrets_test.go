@@ -83,6 +83,41 @@ func (f *fixture) mustCredentials(t *testing.T, want chat.Credentials) {
 	}
 }
 
+// newGatedFixture is a fixture whose fetches wait for f.api.gate to close,
+// each first sending on f.api.started (room for started sends).
+func newGatedFixture(t *testing.T, started int) *fixture {
+	f := newFixture(t, secrets.Config{})
+	f.api.gate = make(chan struct{})
+	f.api.started = make(chan struct{}, started)
+	return f
+}
+
+// wantCredentials gets the credentials, which must be want, and then checks
+// that n fetches were made in all.
+func (f *fixture) wantCredentials(t *testing.T, want chat.Credentials, n int64) {
+	t.Helper()
+	f.mustCredentials(t, want)
+	f.wantFetches(t, n)
+}
+
+// wantLog checks that the logs hold s; else the test fails with problem.
+func (f *fixture) wantLog(t *testing.T, s, problem string) {
+	t.Helper()
+	if !strings.Contains(f.logs.String(), s) {
+		t.Errorf("%s:\n%s", problem, f.logs.String())
+	}
+}
+
+// mustRefresh calls Refresh, which must give want, and then checks that n
+// fetches were made in all.
+func (f *fixture) mustRefresh(t *testing.T, want chat.Credentials, n int64) {
+	t.Helper()
+	if c, err := f.src.Refresh(context.Background()); err != nil || c != want {
+		t.Fatalf("Refresh = %v, %v; want key %q", c, err, want.Key)
+	}
+	f.wantFetches(t, n)
+}
+
 func (f *fixture) wantFetches(t *testing.T, n int64) {
 	t.Helper()
 	if got := f.src.Fetches(); got != n {
@@ -185,17 +220,12 @@ func TestTTLExpiry(t *testing.T) {
 	f.api.set(secretJSON(credsB.SDKAppID, credsB.Key))
 
 	f.clock.Advance(time.Minute - time.Nanosecond)
-	f.mustCredentials(t, credsA)
-	f.wantFetches(t, 1)
+	f.wantCredentials(t, credsA, 1)
 
 	f.clock.Advance(time.Nanosecond)
-	f.mustCredentials(t, credsB)
-	f.wantFetches(t, 2)
-	f.mustCredentials(t, credsB)
-	f.wantFetches(t, 2)
-	if !strings.Contains(f.logs.String(), "chat secret changed") {
-		t.Errorf("no log of the change:\n%s", f.logs.String())
-	}
+	f.wantCredentials(t, credsB, 2)
+	f.wantCredentials(t, credsB, 2)
+	f.wantLog(t, "chat secret changed", "no log of the change")
 }
 
 func TestDefaultTTLIsFiveMinutes(t *testing.T) {
@@ -203,18 +233,14 @@ func TestDefaultTTLIsFiveMinutes(t *testing.T) {
 	f := newFixture(t, secrets.Config{})
 	f.mustCredentials(t, credsA)
 	f.clock.Advance(5*time.Minute - time.Second)
-	f.mustCredentials(t, credsA)
-	f.wantFetches(t, 1)
+	f.wantCredentials(t, credsA, 1)
 	f.clock.Advance(time.Second)
-	f.mustCredentials(t, credsA)
-	f.wantFetches(t, 2)
+	f.wantCredentials(t, credsA, 2)
 }
 
 func TestConcurrentCallersShareOneFetch(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, secrets.Config{})
-	f.api.gate = make(chan struct{})
-	f.api.started = make(chan struct{}, 100)
+	f := newGatedFixture(t, 100)
 
 	const n = 64
 	var wg sync.WaitGroup
@@ -245,9 +271,7 @@ func TestConcurrentCallersShareOneFetch(t *testing.T) {
 
 func TestStartPrefetches(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, secrets.Config{})
-	f.api.gate = make(chan struct{})
-	f.api.started = make(chan struct{}, 10)
+	f := newGatedFixture(t, 10)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	f.src.Start(ctx)
@@ -273,15 +297,12 @@ func TestStartPrefetches(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.src.Start(context.Background()) // cached: nothing to do
-	f.mustCredentials(t, credsA)
-	f.wantFetches(t, 1)
+	f.wantCredentials(t, credsA, 1)
 }
 
 func TestCallerGivesUpWithoutCancellingTheFetch(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, secrets.Config{})
-	f.api.gate = make(chan struct{})
-	f.api.started = make(chan struct{}, 10)
+	f := newGatedFixture(t, 10)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
@@ -291,8 +312,7 @@ func TestCallerGivesUpWithoutCancellingTheFetch(t *testing.T) {
 	}
 	close(f.api.gate)
 	// The fetch went on for the cache; wait for it through a new call.
-	f.mustCredentials(t, credsA)
-	f.wantFetches(t, 1)
+	f.wantCredentials(t, credsA, 1)
 }
 
 func TestFetchTimeout(t *testing.T) {
@@ -314,10 +334,7 @@ func TestRefreshRateLimit(t *testing.T) {
 
 	// Within 5 s of the cold-start fetch: the cached value, no call.
 	f.clock.Advance(4 * time.Second)
-	if c, err := f.src.Refresh(ctx); err != nil || c != credsA {
-		t.Fatalf("Refresh within the interval = %v, %v", c, err)
-	}
-	f.wantFetches(t, 1)
+	f.mustRefresh(t, credsA, 1)
 
 	// After it: a real re-read, shared by a burst of callers.
 	f.clock.Advance(time.Second)
@@ -338,15 +355,11 @@ func TestRefreshRateLimit(t *testing.T) {
 	// And again limited right after.
 	f.api.set(secretJSON(credsA.SDKAppID, credsA.Key))
 	f.clock.Advance(4 * time.Second)
-	if c, err := f.src.Refresh(ctx); err != nil || c != credsB {
-		t.Fatalf("Refresh = %v, %v", c, err)
-	}
-	f.wantFetches(t, 2)
+	f.mustRefresh(t, credsB, 2)
 
 	// A Refresh restarts the TTL.
 	f.clock.Advance(5*time.Minute - 4*time.Second - time.Nanosecond)
-	f.mustCredentials(t, credsB)
-	f.wantFetches(t, 2)
+	f.wantCredentials(t, credsB, 2)
 }
 
 func TestRefreshConfigurableInterval(t *testing.T) {
@@ -371,8 +384,7 @@ func TestRefreshBeforeAnyFetch(t *testing.T) {
 	if c, err := f.src.Refresh(context.Background()); err != nil || c != credsA {
 		t.Fatalf("Refresh = %v, %v", c, err)
 	}
-	f.mustCredentials(t, credsA)
-	f.wantFetches(t, 1)
+	f.wantCredentials(t, credsA, 1)
 }
 
 func TestRefreshFailureKeepsCache(t *testing.T) {
@@ -393,11 +405,8 @@ func TestRefreshFailureKeepsCache(t *testing.T) {
 	}
 	f.wantFetches(t, 2)
 	// Credentials still serves the value, which is within its TTL.
-	f.mustCredentials(t, credsA)
-	f.wantFetches(t, 2)
-	if !strings.Contains(f.logs.String(), "keeping the cached value") {
-		t.Errorf("no warning logged:\n%s", f.logs.String())
-	}
+	f.wantCredentials(t, credsA, 2)
+	f.wantLog(t, "keeping the cached value", "no warning logged")
 }
 
 func TestStaleOnError(t *testing.T) {
@@ -410,8 +419,7 @@ func TestStaleOnError(t *testing.T) {
 	// The TTL passes during an outage: the old value, one failed call, a
 	// warning.
 	f.clock.Advance(time.Minute)
-	f.mustCredentials(t, credsA)
-	f.wantFetches(t, 2)
+	f.wantCredentials(t, credsA, 2)
 	if !strings.Contains(f.logs.String(), "serving the cached value past its TTL") || !strings.Contains(f.logs.String(), `"level":"WARN"`) {
 		t.Fatalf("no warning logged:\n%s", f.logs.String())
 	}
@@ -421,8 +429,7 @@ func TestStaleOnError(t *testing.T) {
 	}
 	f.wantFetches(t, 2)
 	f.clock.Advance(5 * time.Second)
-	f.mustCredentials(t, credsA)
-	f.wantFetches(t, 3)
+	f.wantCredentials(t, credsA, 3)
 
 	// MaxStale past the TTL, the error surfaces.
 	f.clock.Advance(2*time.Minute - 5*time.Second)
@@ -431,9 +438,7 @@ func TestStaleOnError(t *testing.T) {
 		t.Fatalf("Credentials error = %v, want the outage", err)
 	}
 	f.wantFetches(t, 4)
-	if !strings.Contains(f.logs.String(), "too old to serve") {
-		t.Errorf("no error logged:\n%s", f.logs.String())
-	}
+	f.wantLog(t, "too old to serve", "no error logged")
 	// Still rate limited while it fails.
 	if _, err := f.src.Credentials(context.Background()); err == nil {
 		t.Fatal("stale value served past MaxStale")
@@ -443,8 +448,7 @@ func TestStaleOnError(t *testing.T) {
 	// Recovery.
 	f.api.set(secretJSON(credsB.SDKAppID, credsB.Key))
 	f.clock.Advance(5 * time.Second)
-	f.mustCredentials(t, credsB)
-	f.wantFetches(t, 5)
+	f.wantCredentials(t, credsB, 5)
 }
 
 func TestStaleDisabled(t *testing.T) {
@@ -474,8 +478,7 @@ func TestColdStartErrors(t *testing.T) {
 		f.wantFetches(t, 1)
 		f.api.set(secretJSON(credsA.SDKAppID, credsA.Key))
 		f.clock.Advance(5 * time.Second)
-		f.mustCredentials(t, credsA)
-		f.wantFetches(t, 2)
+		f.wantCredentials(t, credsA, 2)
 	})
 
 	t.Run("transient error is retried by the next call", func(t *testing.T) {
@@ -486,8 +489,7 @@ func TestColdStartErrors(t *testing.T) {
 			t.Fatalf("error = %v", err)
 		}
 		f.api.set(secretJSON(credsA.SDKAppID, credsA.Key))
-		f.mustCredentials(t, credsA)
-		f.wantFetches(t, 2)
+		f.wantCredentials(t, credsA, 2)
 	})
 }
 
@@ -589,8 +591,7 @@ func TestStaleWhileSecretsManagerHangs(t *testing.T) {
 
 	// With no deadline on ctx, only StaleWait lets this return while
 	// Secrets Manager hangs (FetchTimeout is an hour).
-	f.mustCredentials(t, credsA)
-	f.wantFetches(t, 2)
+	f.wantCredentials(t, credsA, 2)
 	f.mustCredentials(t, credsA) // the re-read under way is joined, not repeated
 	f.wantFetches(t, 2)
 
