@@ -67,8 +67,7 @@ func accountsFlags() (*flag.FlagSet, *accountsOptions) {
 }
 
 func (c *cli) accounts(ctx context.Context, args []string) error {
-	fs, o := accountsFlags()
-	pos, err := parseArgs(fs, args)
+	fs, o, pos, err := parseFlags(args, accountsFlags)
 	if err != nil {
 		return err
 	}

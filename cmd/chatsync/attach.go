@@ -56,8 +56,7 @@ func attachFlags() (*flag.FlagSet, *attachOptions) {
 }
 
 func (c *cli) attach(ctx context.Context, args []string) error {
-	fs, o := attachFlags()
-	pos, err := parseArgs(fs, args)
+	_, o, pos, err := parseFlags(args, attachFlags)
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,15 @@ func newFlagSet(name string) *flag.FlagSet {
 	return fs
 }
 
+// parseFlags builds a command's flag set and options with flags, parses
+// args with it (see parseArgs) and returns them with the positional
+// arguments.
+func parseFlags[O any](args []string, flags func() (*flag.FlagSet, O)) (*flag.FlagSet, O, []string, error) {
+	fs, o := flags()
+	pos, err := parseArgs(fs, args)
+	return fs, o, pos, err
+}
+
 // parseArgs parses flags anywhere among the arguments, as in
 // "accounts import -f ids.txt", and returns the other arguments in order.
 // Everything after "--" is an argument. A lone "-" (stdin) is an argument.

@@ -60,8 +60,7 @@ func invokeFlags() (*flag.FlagSet, *invokeOptions) {
 }
 
 func (c *cli) invoke(ctx context.Context, args []string) error {
-	fs, o := invokeFlags()
-	pos, err := parseArgs(fs, args)
+	fs, o, pos, err := parseFlags(args, invokeFlags)
 	if err != nil {
 		return err
 	}

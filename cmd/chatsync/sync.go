@@ -90,8 +90,7 @@ type syncReport struct {
 }
 
 func (c *cli) sync(ctx context.Context, args []string) error {
-	fs, o := syncFlags()
-	pos, err := parseArgs(fs, args)
+	fs, o, pos, err := parseFlags(args, syncFlags)
 	if err != nil {
 		return err
 	}

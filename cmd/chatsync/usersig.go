@@ -41,8 +41,7 @@ func usersigFlags() (*flag.FlagSet, *usersigOptions) {
 }
 
 func (c *cli) usersig(ctx context.Context, args []string) error {
-	fs, o := usersigFlags()
-	pos, err := parseArgs(fs, args)
+	fs, o, pos, err := parseFlags(args, usersigFlags)
 	if err != nil {
 		return err
 	}
