@@ -55,33 +55,22 @@ demo:
 local:
 	$(GO) run ./cmd/chatsync local
 
+# One rule for every function: build-<Name>Function builds ./functions/<name>
+# (its name in lower case) into $(ARTIFACTS_DIR)/bootstrap. `sam build`
+# calls these targets (BuildMethod: makefile) with ARTIFACTS_DIR in the
+# environment; by hand they build into bin/<name>.
+FUNCTIONS := Import Delete UserSig Sync
+lower = $(shell echo '$(1)' | tr '[:upper:]' '[:lower:]')
+
 ## build: every Lambda bootstrap into bin/import, bin/delete, bin/usersig and bin/sync.
 build:
-	$(MAKE) --no-print-directory build-ImportFunction ARTIFACTS_DIR=$(CURDIR)/bin/import
-	$(MAKE) --no-print-directory build-DeleteFunction ARTIFACTS_DIR=$(CURDIR)/bin/delete
-	$(MAKE) --no-print-directory build-UserSigFunction ARTIFACTS_DIR=$(CURDIR)/bin/usersig
-	$(MAKE) --no-print-directory build-SyncFunction ARTIFACTS_DIR=$(CURDIR)/bin/sync
+	@for f in $(FUNCTIONS); do \
+		$(MAKE) --no-print-directory build-$${f}Function ARTIFACTS_DIR=$(CURDIR)/bin/$$(echo $$f | tr '[:upper:]' '[:lower:]') || exit 1; \
+	done
 
-# Called by `sam build` with ARTIFACTS_DIR in the environment.
-build-ImportFunction: ARTIFACTS_DIR ?= $(CURDIR)/bin/import
-build-ImportFunction:
-	mkdir -p "$(ARTIFACTS_DIR)"
-	$(LAMBDA_ENV) $(GO) build $(LAMBDA_GOFLAGS) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/import
-
-build-DeleteFunction: ARTIFACTS_DIR ?= $(CURDIR)/bin/delete
-build-DeleteFunction:
-	mkdir -p "$(ARTIFACTS_DIR)"
-	$(LAMBDA_ENV) $(GO) build $(LAMBDA_GOFLAGS) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/delete
-
-build-UserSigFunction: ARTIFACTS_DIR ?= $(CURDIR)/bin/usersig
-build-UserSigFunction:
-	mkdir -p "$(ARTIFACTS_DIR)"
-	$(LAMBDA_ENV) $(GO) build $(LAMBDA_GOFLAGS) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/usersig
-
-build-SyncFunction: ARTIFACTS_DIR ?= $(CURDIR)/bin/sync
-build-SyncFunction:
-	mkdir -p "$(ARTIFACTS_DIR)"
-	$(LAMBDA_ENV) $(GO) build $(LAMBDA_GOFLAGS) -o "$(ARTIFACTS_DIR)/bootstrap" ./functions/sync
+$(FUNCTIONS:%=build-%Function): build-%Function:
+	mkdir -p "$(or $(ARTIFACTS_DIR),$(CURDIR)/bin/$(call lower,$*))"
+	$(LAMBDA_ENV) $(GO) build $(LAMBDA_GOFLAGS) -o "$(or $(ARTIFACTS_DIR),$(CURDIR)/bin/$(call lower,$*))/bootstrap" ./functions/$(call lower,$*)
 
 ## sam-build: the real SAM CLI build into .aws-sam/build (settings in samconfig.toml).
 sam-build:
