@@ -96,6 +96,24 @@ func (iv *invocation) lifecycleFailed(out outcome, err error) ([]byte, error) {
 	return nil, &EventError{Msg: "lifecycle event not done, to be retried: " + chatPublic(err)}
 }
 
+// lifecycleEnd finishes a lifecycle event whose Chat work on the one
+// account in out ended with err: done (counted as done), a function error
+// when the failure may pass, else refused and acknowledged.
+func (iv *invocation) lifecycleEnd(out outcome, err error, done metrics.Name) ([]byte, error) {
+	id := out.userIDs[0]
+	switch {
+	case err == nil:
+		iv.count(done, 1)
+		return iv.lifecycleDone(out, "done", "", id), nil
+	case retryable(err):
+		return iv.lifecycleFailed(out, err)
+	default:
+		out.err = err
+		iv.count(metrics.Failed, 1)
+		return iv.lifecycleDone(out, "refused", "Chat refused: "+chatPublic(err), id), nil
+	}
+}
+
 // chatPublic is an error's message as a caller may see it.
 func chatPublic(err error) string {
 	var e *chat.Error
@@ -160,17 +178,7 @@ func (h *ImportHandler) lifecycle(iv *invocation, payload []byte) ([]byte, error
 	if err == nil {
 		err = res.Failure()
 	}
-	switch {
-	case err == nil:
-		iv.count(metrics.Imported, 1)
-		return iv.lifecycleDone(out, "done", "", acct.UserID), nil
-	case retryable(err):
-		return iv.lifecycleFailed(out, err)
-	default:
-		out.err = err
-		iv.count(metrics.Failed, 1)
-		return iv.lifecycleDone(out, "refused", "Chat refused the account: "+chatPublic(err), acct.UserID), nil
-	}
+	return iv.lifecycleEnd(out, err, metrics.Imported)
 }
 
 // lifecycle handles AdminDeleteUser and DeleteUser: the account is kicked
@@ -197,15 +205,5 @@ func (h *DeleteHandler) lifecycle(iv *invocation, payload []byte) ([]byte, error
 			err = res.Failure()
 		}
 	}
-	switch {
-	case err == nil:
-		iv.count(metrics.Deleted, 1)
-		return iv.lifecycleDone(out, "done", "", d.UserID), nil
-	case retryable(err):
-		return iv.lifecycleFailed(out, err)
-	default:
-		out.err = err
-		iv.count(metrics.Failed, 1)
-		return iv.lifecycleDone(out, "refused", "Chat refused: "+chatPublic(err), d.UserID), nil
-	}
+	return iv.lifecycleEnd(out, err, metrics.Deleted)
 }
