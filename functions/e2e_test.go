@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -23,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/chatsync/chat-lambdas/internal/bench"
 	"github.com/chatsync/chat-lambdas/internal/lambdatest"
 	"github.com/chatsync/chat-lambdas/internal/moto"
 	"github.com/chatsync/chat-lambdas/pkg/chat"
@@ -49,7 +49,8 @@ func TestMain(m *testing.M) {
 }
 
 // build compiles a function for this machine, as the Makefile does for
-// Lambda (the same tags and flags, another GOARCH), once per test binary.
+// Lambda (the same tags and flags, another GOARCH: bench.Build), once per
+// test binary.
 func build(t *testing.T, name string) string {
 	t.Helper()
 	buildMu.Lock()
@@ -58,10 +59,8 @@ func build(t *testing.T, name string) string {
 		return out
 	}
 	out := filepath.Join(buildDir, name)
-	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags=-s -w", "-o", out, "./"+name)
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build %s: %v\n%s", name, err, b)
+	if err := bench.Build("..", "./functions/"+name, out, "", ""); err != nil {
+		t.Fatalf("build %s: %v", name, err)
 	}
 	built[name] = out
 	return out

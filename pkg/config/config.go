@@ -186,16 +186,33 @@ func Endpoint(region, baseURL string) (string, string, error) {
 // SecretTTL parses CHAT_SECRET_TTL: a positive Go duration; empty means
 // secrets.DefaultTTL.
 func SecretTTL(s string) (time.Duration, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return secrets.DefaultTTL, nil
+	return durationSetting{EnvSecretTTL, "5m", secrets.DefaultTTL, func(d time.Duration) string {
+		if d <= 0 {
+			return "must be positive"
+		}
+		return ""
+	}}.parse(s)
+}
+
+// durationSetting is a setting that is a Go duration: its variable, an
+// example for the error message, its default, and what else a value must
+// be ("" when it is fine).
+type durationSetting struct {
+	env, example string
+	def          time.Duration
+	check        func(time.Duration) string
+}
+
+func (ds durationSetting) parse(s string) (time.Duration, error) {
+	if s = strings.TrimSpace(s); s == "" {
+		return ds.def, nil
 	}
 	d, err := time.ParseDuration(s)
-	switch {
-	case err != nil:
-		return 0, fmt.Errorf("%s %q: want a Go duration such as 5m", EnvSecretTTL, s)
-	case d <= 0:
-		return 0, fmt.Errorf("%s %q: must be positive", EnvSecretTTL, s)
+	if err != nil {
+		return 0, fmt.Errorf("%s %q: want a Go duration such as %s", ds.env, s, ds.example)
+	}
+	if msg := ds.check(d); msg != "" {
+		return 0, fmt.Errorf("%s %q: %s", ds.env, s, msg)
 	}
 	return d, nil
 }
@@ -223,16 +240,10 @@ const (
 // UserSigTTL parses USER_SIG_TTL: a Go duration from MinUserSigTTL to
 // MaxUserSigTTL; empty means handler.DefaultUserSigTTL.
 func UserSigTTL(s string) (time.Duration, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return handler.DefaultUserSigTTL, nil
-	}
-	d, err := time.ParseDuration(s)
-	switch {
-	case err != nil:
-		return 0, fmt.Errorf("%s %q: want a Go duration such as 24h", EnvUserSigTTL, s)
-	case d < MinUserSigTTL || d > MaxUserSigTTL:
-		return 0, fmt.Errorf("%s %q: must be from %s to %s (180 days)", EnvUserSigTTL, s, "1m", "4320h")
-	}
-	return d, nil
+	return durationSetting{EnvUserSigTTL, "24h", handler.DefaultUserSigTTL, func(d time.Duration) string {
+		if d < MinUserSigTTL || d > MaxUserSigTTL {
+			return "must be from 1m to 4320h (180 days)"
+		}
+		return ""
+	}}.parse(s)
 }
