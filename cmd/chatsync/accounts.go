@@ -223,10 +223,7 @@ func (t *tally) run(ctx context.Context, client *chatapi.Client, ids []string) e
 				t.fail(id, oneField(res.Reason(id)))
 				continue
 			}
-			t.ok++
-			if t.verbose {
-				fmt.Fprintf(t.w, "%s\timported\n", id)
-			}
+			t.note(&t.ok, id, "imported")
 		}
 	case "delete":
 		res, err := client.DeleteAccounts(ctx, ids)
@@ -237,15 +234,9 @@ func (t *tally) run(ctx context.Context, client *chatapi.Client, ids []string) e
 		for _, it := range res.Items {
 			switch {
 			case it.ResultCode == chat.CodeOK:
-				t.ok++
-				if t.verbose {
-					fmt.Fprintf(t.w, "%s\tdeleted\n", it.UserID)
-				}
+				t.note(&t.ok, it.UserID, "deleted")
 			case it.ResultCode == chat.CodeAccountNotFound:
-				t.other++
-				if t.verbose {
-					fmt.Fprintf(t.w, "%s\tabsent\n", it.UserID)
-				}
+				t.note(&t.other, it.UserID, "absent")
 			default:
 				t.fail(it.UserID, itemReason(it))
 			}
@@ -270,6 +261,15 @@ func (t *tally) run(ctx context.Context, client *chatapi.Client, ids []string) e
 		}
 	}
 	return nil
+}
+
+// note counts an account's outcome in *n and, with -v, prints it as
+// "UserID<TAB>outcome".
+func (t *tally) note(n *int, id, outcome string) {
+	*n++
+	if t.verbose {
+		fmt.Fprintf(t.w, "%s\t%s\n", id, outcome)
+	}
 }
 
 // itemReason says why an item failed: Chat's ResultInfo, which names the

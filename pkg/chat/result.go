@@ -59,14 +59,10 @@ func (r ImportResult) Failure() error {
 // when no account was imported.
 func (r ImportResult) Envelope() Envelope {
 	env := Envelope{ActionStatus: StatusOK, FailAccounts: r.FailAccounts}
-	if r.Requested > 0 && len(r.FailAccounts) >= r.Requested {
-		env.ActionStatus = StatusFail
-		env.ErrorCode, env.ErrorInfo = codeInfo(r.Errs, "no account was imported")
-	}
 	if env.FailAccounts == nil {
 		env.FailAccounts = []string{}
 	}
-	return env
+	return failed(env, r.Requested > 0 && len(r.FailAccounts) >= r.Requested, r.Errs, "no account was imported")
 }
 
 // DeleteResult is the outcome of deleting a batch of accounts. Items has one
@@ -116,12 +112,19 @@ func (r DeleteResult) Failure() error {
 // when no account was deleted or found absent.
 func (r DeleteResult) Envelope() Envelope {
 	env := Envelope{ActionStatus: StatusOK, ResultItem: r.Items}
-	if len(r.Items) > 0 && len(r.Failed()) == len(r.Items) {
-		env.ActionStatus = StatusFail
-		env.ErrorCode, env.ErrorInfo = codeInfo(r.Errs, "no account was deleted")
-	}
 	if env.ResultItem == nil {
 		env.ResultItem = []ResultItem{}
+	}
+	return failed(env, len(r.Items) > 0 && len(r.Failed()) == len(r.Items), r.Errs, "no account was deleted")
+}
+
+// failed returns env as a batch's reply: FAIL with the first call error's
+// code and message (or 70500 and what) when every account failed, else as
+// it is.
+func failed(env Envelope, all bool, errs []error, what string) Envelope {
+	if all {
+		env.ActionStatus = StatusFail
+		env.ErrorCode, env.ErrorInfo = codeInfo(errs, what)
 	}
 	return env
 }

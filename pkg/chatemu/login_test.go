@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chatsync/chat-lambdas/internal/testclock"
+
 	"github.com/chatsync/chat-lambdas/pkg/chat"
 	"github.com/chatsync/chat-lambdas/pkg/chatemu"
 	"github.com/chatsync/chat-lambdas/pkg/usersig"
@@ -115,14 +117,14 @@ func TestLogin(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			clk := &clock{now: t0}
+			clk := testclock.New(t0)
 			emu := start(t, chatemu.Options{Now: clk.Now})
 			emu.Seed("alice", "bob")
 			if tt.kick {
-				clk.Add(kickAt.Sub(t0))
+				clk.Advance(kickAt.Sub(t0))
 				wantCode(t, call(t, emu, chat.CmdKick, `{"UserID":"alice"}`), 0)
 			}
-			clk.now = t0.Add(tt.now)
+			clk.Advance(t0.Add(tt.now).Sub(clk.Now())) // to t0 + tt.now
 			if tt.rotate {
 				emu.RotateKey("the-next-key")
 			}
@@ -161,16 +163,16 @@ func TestLogin(t *testing.T) {
 // A kick invalidates a user's UserSigs but not the account: after it the
 // user logs in again with a new UserSig, as Tencent documents.
 func TestKickThenNewUserSig(t *testing.T) {
-	clk := &clock{now: t0}
+	clk := testclock.New(t0)
 	emu := start(t, chatemu.Options{Now: clk.Now})
 	wantCode(t, call(t, emu, chat.CmdImport, `{"UserID":"alice"}`), 0)
 	old := userSig(key, appID, "alice", clk.Now())
 	if err := emu.Login("alice", old); err != nil {
 		t.Fatalf("login before the kick: %v", err)
 	}
-	clk.Add(time.Second)
+	clk.Advance(time.Second)
 	wantCode(t, call(t, emu, chat.CmdKick, `{"UserID":"alice"}`), 0)
-	clk.Add(time.Second)
+	clk.Advance(time.Second)
 	if code := chat.ErrorCode(emu.Login("alice", old)); code != chat.CodeSigInvalidated {
 		t.Fatalf("old UserSig after the kick: code %d, want %d", code, chat.CodeSigInvalidated)
 	}

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chatsync/chat-lambdas/internal/testclock"
+
 	"github.com/chatsync/chat-lambdas/pkg/chat"
 	"github.com/chatsync/chat-lambdas/pkg/chatemu"
 	"github.com/chatsync/chat-lambdas/pkg/usersig"
@@ -25,24 +27,6 @@ const (
 
 // t0 is the emulator's clock unless a test moves it.
 var t0 = time.Unix(1700000000, 0)
-
-// clock is a settable clock, safe for concurrent use.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
 
 // start serves an emulator for the test app, its clock fixed at t0 unless
 // opts sets one.
@@ -288,12 +272,12 @@ func TestQueryAndSignature(t *testing.T) {
 }
 
 func TestExpiryFollowsClock(t *testing.T) {
-	c := &clock{now: t0}
+	c := testclock.New(t0)
 	emu := start(t, chatemu.Options{Now: c.Now})
 	wantCode(t, call(t, emu, chat.CmdCheck, items("CheckItem", "a")), 0)
-	c.Add(time.Hour) // now == TLS.time + TLS.expire: still valid
+	c.Advance(time.Hour) // now == TLS.time + TLS.expire: still valid
 	wantCode(t, call(t, emu, chat.CmdCheck, items("CheckItem", "a")), 0)
-	c.Add(time.Second)
+	c.Advance(time.Second)
 	wantCode(t, call(t, emu, chat.CmdCheck, items("CheckItem", "a")), chat.CodeSigExpired)
 }
 
@@ -410,7 +394,7 @@ func TestTrialCap(t *testing.T) {
 }
 
 func TestRateLimits(t *testing.T) {
-	c := &clock{now: t0}
+	c := testclock.New(t0)
 	emu := start(t, chatemu.Options{Now: c.Now, RateLimits: map[string]int{chat.CmdCheck: 3}})
 	body := items("CheckItem", "a")
 	for i := range 3 {
@@ -426,7 +410,7 @@ func TestRateLimits(t *testing.T) {
 	for range 10 {
 		wantCode(t, call(t, emu, chat.CmdImport, `{"UserID":"a"}`), 0)
 	}
-	c.Add(time.Second / 3) // one token back
+	c.Advance(time.Second / 3) // one token back
 	wantCode(t, call(t, emu, chat.CmdCheck, body), 0)
 	wantCode(t, call(t, emu, chat.CmdCheck, body), chat.CodeRateLimited)
 }

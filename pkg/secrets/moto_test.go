@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chatsync/chat-lambdas/internal/testclock"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
@@ -32,7 +34,7 @@ func motoSecret(t *testing.T, value string) (*secretsmanager.Client, string) {
 	return client, name
 }
 
-func motoSource(t *testing.T, client *secretsmanager.Client, id string, clk *clock) *secrets.Source {
+func motoSource(t *testing.T, client *secretsmanager.Client, id string, clk *testclock.Clock) *secrets.Source {
 	t.Helper()
 	cfg := secrets.Config{SecretID: id, TTL: time.Minute, Logger: quietLogger}
 	if clk != nil {

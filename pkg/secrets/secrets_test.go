@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chatsync/chat-lambdas/internal/testclock"
+
 	"github.com/chatsync/chat-lambdas/internal/syncbuf"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -46,7 +48,7 @@ var quietLogger = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 type fixture struct {
 	api   *fakeAPI
-	clock *clock
+	clock *testclock.Clock
 	src   *secrets.Source
 	logs  *syncbuf.Buffer
 }
