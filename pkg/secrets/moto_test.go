@@ -34,6 +34,15 @@ func motoSecret(t *testing.T, value string) (*secretsmanager.Client, string) {
 	return client, name
 }
 
+// motoClocked is a Source with its own clock, on a fresh moto secret that
+// holds credsA.
+func motoClocked(t *testing.T) (*secretsmanager.Client, string, *testclock.Clock, *secrets.Source) {
+	t.Helper()
+	client, name := motoSecret(t, secretJSON(credsA.SDKAppID, credsA.Key))
+	clk := newClock()
+	return client, name, clk, motoSource(t, client, name, clk)
+}
+
 func motoSource(t *testing.T, client *secretsmanager.Client, id string, clk *testclock.Clock) *secrets.Source {
 	t.Helper()
 	cfg := secrets.Config{SecretID: id, TTL: time.Minute, Logger: quietLogger}
@@ -139,9 +148,7 @@ func TestMotoErrors(t *testing.T) {
 func TestMotoRotation(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	client, name := motoSecret(t, secretJSON(credsA.SDKAppID, credsA.Key))
-	clk := newClock()
-	src := motoSource(t, client, name, clk)
+	client, name, clk, src := motoClocked(t)
 	put := func(c chat.Credentials) {
 		t.Helper()
 		if _, err := client.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String(name), SecretString: aws.String(secretJSON(c.SDKAppID, c.Key))}); err != nil {
@@ -180,9 +187,7 @@ func TestMotoRotation(t *testing.T) {
 func TestMotoStaleAfterDelete(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	client, name := motoSecret(t, secretJSON(credsA.SDKAppID, credsA.Key))
-	clk := newClock()
-	src := motoSource(t, client, name, clk)
+	client, name, clk, src := motoClocked(t)
 	if _, err := src.Credentials(ctx); err != nil {
 		t.Fatal(err)
 	}
