@@ -157,9 +157,19 @@ func codeInfo(errs []error, fallback string) (int, string) {
 
 // ErrorEnvelope returns the FAIL envelope for err.
 func ErrorEnvelope(err error) Envelope {
+	code := ErrorCode(err)
+	if code == 0 {
+		code = CodeServerError
+	}
+	return Envelope{ActionStatus: StatusFail, ErrorCode: code, ErrorInfo: PublicMessage(err)}
+}
+
+// PublicMessage returns what a caller may see of err: an *Error's Public
+// message, and for any other error only "internal error".
+func PublicMessage(err error) string {
 	var e *Error
 	if errors.As(err, &e) {
-		return Envelope{ActionStatus: StatusFail, ErrorCode: e.Code, ErrorInfo: e.Public()}
+		return e.Public()
 	}
-	return Envelope{ActionStatus: StatusFail, ErrorCode: CodeServerError, ErrorInfo: "internal error"}
+	return "internal error"
 }

@@ -93,7 +93,7 @@ func (iv *invocation) lifecycleFailed(out outcome, err error) ([]byte, error) {
 	out.event, out.err = "lifecycle", err
 	iv.count(metrics.Failed, len(out.userIDs))
 	iv.logOutcome("lifecycle event failed, will retry", out)
-	return nil, &EventError{Msg: "lifecycle event not done, to be retried: " + chatPublic(err)}
+	return nil, &EventError{Msg: "lifecycle event not done, to be retried: " + chat.PublicMessage(err)}
 }
 
 // lifecycleEnd finishes a lifecycle event whose Chat work on the one
@@ -110,17 +110,8 @@ func (iv *invocation) lifecycleEnd(out outcome, err error, done metrics.Name) ([
 	default:
 		out.err = err
 		iv.count(metrics.Failed, 1)
-		return iv.lifecycleDone(out, "refused", "Chat refused: "+chatPublic(err), id), nil
+		return iv.lifecycleDone(out, "refused", "Chat refused: "+chat.PublicMessage(err), id), nil
 	}
-}
-
-// chatPublic is an error's message as a caller may see it.
-func chatPublic(err error) string {
-	var e *chat.Error
-	if errors.As(err, &e) {
-		return e.Public()
-	}
-	return "internal error"
 }
 
 // retryable reports whether a Chat failure may pass by itself.
