@@ -118,8 +118,10 @@ func TestSyncPool(t *testing.T) {
 	})
 
 	t.Run("again", func(t *testing.T) {
-		// The interrupted run may have imported a few more than it
-		// counted: calls cut short by the cancellation.
+		// The interrupted run may have imported more than it counted:
+		// Chat can carry out a call whose reply the cancellation cut
+		// off. Those accounts are found by account_check now, so the
+		// second run imports exactly what Chat still lacks.
 		done := emu.Len() - len(fx.seeded)
 		if done < first.Imported {
 			t.Errorf("Chat holds %d new accounts, the interrupted run counted %d", done, first.Imported)
@@ -129,9 +131,6 @@ func TestSyncPool(t *testing.T) {
 			t.Fatal(err)
 		}
 		checkCounts(t, fx, c, len(fx.want)-done, fx.inChat+done)
-		if c.Imported+first.Imported < len(fx.want) {
-			t.Errorf("imported %d then %d, want %d in all", first.Imported, c.Imported, len(fx.want))
-		}
 		checkChat(t, fx, emu)
 	})
 
