@@ -8,11 +8,13 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/chatsync/chat-lambdas/pkg/setup"
+	"github.com/chatsync/chat-lambdas/pkg/setup/queues"
 	"github.com/chatsync/chat-lambdas/pkg/setup/userpool"
 )
 
 func main() {
 	p := setup.FromEnv(context.Background())
 	p.Users = userpool.Users(p) // lifecycle events read users from the pool
+	queues.ForImport(p)         // the retry and dead-letter queues, when set
 	lambda.Start(p.Metered("import", p.ImportHandler()))
 }

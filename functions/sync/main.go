@@ -12,6 +12,7 @@ import (
 	"github.com/chatsync/chat-lambdas/pkg/cognito"
 	"github.com/chatsync/chat-lambdas/pkg/poolsync"
 	"github.com/chatsync/chat-lambdas/pkg/setup"
+	"github.com/chatsync/chat-lambdas/pkg/setup/queues"
 	"github.com/chatsync/chat-lambdas/pkg/setup/userpool"
 )
 
@@ -27,7 +28,7 @@ func main() {
 	h, err := poolsync.NewHandler(poolsync.HandlerConfig{
 		Pool:     cfg.UserPoolID,
 		QueueURL: cfg.SyncQueueURL,
-		Queue:    p.SQS(),
+		Queue:    queues.Client(p),
 		Users:    cognito.New(userpool.Cognito(p), cognito.Options{ListRate: rate}),
 		Chat:     p.Chat,
 		Mapping:  cfg.Mapping(),

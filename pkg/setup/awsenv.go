@@ -9,7 +9,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
 )
 
 // awsEnv is the AWS SDK configuration a function takes from the
@@ -123,15 +122,6 @@ func (e *awsEnv) dualStackState() aws.DualStackEndpointState {
 func (e *awsEnv) secretsManager() *secretsmanager.Client {
 	return secretsmanager.NewFromConfig(e.cfg, func(o *secretsmanager.Options) {
 		o.BaseEndpoint = e.endpoint("SECRETS_MANAGER")
-		o.EndpointOptions.UseFIPSEndpoint = e.fipsState()
-		o.EndpointOptions.UseDualStackEndpoint = e.dualStackState()
-	})
-}
-
-// sqs returns an SQS client for the environment.
-func (e *awsEnv) sqs() *sqs.Client {
-	return sqs.NewFromConfig(e.cfg, func(o *sqs.Options) {
-		o.BaseEndpoint = e.endpoint("SQS")
 		o.EndpointOptions.UseFIPSEndpoint = e.fipsState()
 		o.EndpointOptions.UseDualStackEndpoint = e.dualStackState()
 	})

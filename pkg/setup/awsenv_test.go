@@ -46,8 +46,9 @@ func TestLoadAWSEnv(t *testing.T) {
 	if e.endpoint("SQS") != nil {
 		t.Error("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS ignored")
 	}
-	if e.sqs() == nil || e.secretsManager() == nil {
-		t.Error("no clients")
+	e, _ = loadAWSEnv(with("AWS_ENDPOINT_URL_SECRETS_MANAGER", "http://sm", "AWS_USE_DUALSTACK_ENDPOINT", "true"))
+	if o := e.secretsManager().Options(); aws.ToString(o.BaseEndpoint) != "http://sm" || o.EndpointOptions.UseDualStackEndpoint != aws.DualStackEndpointStateEnabled || o.Region != "eu-west-1" {
+		t.Errorf("Secrets Manager client: endpoint %q, dual-stack %v, region %q", aws.ToString(o.BaseEndpoint), o.EndpointOptions.UseDualStackEndpoint, o.Region)
 	}
 
 	for _, bad := range [][]string{

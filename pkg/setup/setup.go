@@ -12,19 +12,18 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/chatsync/chat-lambdas/pkg/chat"
 	"github.com/chatsync/chat-lambdas/pkg/chatapi"
 	"github.com/chatsync/chat-lambdas/pkg/config"
 	"github.com/chatsync/chat-lambdas/pkg/handler"
 	"github.com/chatsync/chat-lambdas/pkg/metrics"
 	"github.com/chatsync/chat-lambdas/pkg/secrets"
-	"github.com/chatsync/chat-lambdas/pkg/sqsqueue"
 )
 
 // Started is when this process began: package initialisation runs first
@@ -46,6 +45,10 @@ type Parts struct {
 	// events (see pkg/setup/userpool); nil: those events are refused.
 	Users handler.Users
 
+	// RetryQueue and DeadLetterQueue take the import function's pending
+	// sign-ups (see pkg/setup/queues); nil when their URL is unset.
+	RetryQueue, DeadLetterQueue handler.Queue
+
 	// MetricsOut receives the EMF documents of Metered handlers; nil: the
 	// process's standard output, where Lambda's log stream takes them.
 	MetricsOut io.Writer
@@ -54,11 +57,8 @@ type Parts struct {
 	// belong to a fresh process (chatsync), so no init is counted.
 	InitStart time.Time
 
-	aws *awsEnv // nil outside Lambda: then no queue URL may be set
+	aws *awsEnv // nil outside Lambda
 }
-
-// SQS returns an SQS client that follows the same AWS environment.
-func (p *Parts) SQS() *sqs.Client { return p.aws.sqs() }
 
 // ServiceConfig is what an AWS service client needs from the function's
 // environment: the configuration, and the endpoint settings that each
@@ -96,24 +96,27 @@ func (p *Parts) Metered(function string, h metrics.Invoker) *metrics.Handler {
 func (p *Parts) ImportHandler() *handler.ImportHandler {
 	cfg := p.Config
 	hc := handler.ImportConfig{
-		Chat:       p.Chat,
-		Mapping:    cfg.Mapping(),
-		Auth:       cfg.Auth(),
-		UserPoolID: cfg.UserPoolID,
-		Logger:     p.Log,
-		InitStart:  p.InitStart,
+		Chat:            p.Chat,
+		Mapping:         cfg.Mapping(),
+		Auth:            cfg.Auth(),
+		UserPoolID:      cfg.UserPoolID,
+		Users:           p.Users,
+		RetryQueue:      p.RetryQueue,
+		DeadLetterQueue: p.DeadLetterQueue,
+		Logger:          p.Log,
+		InitStart:       p.InitStart,
 	}
-	if p.Users != nil {
-		hc.Users = p.Users
+	// A queue URL with no queue is a wiring mistake (the main package left
+	// out queues.ForImport): failing the init beats losing sign-ups later.
+	var unwired []string
+	if cfg.RetryQueueURL != "" && p.RetryQueue == nil {
+		unwired = append(unwired, config.EnvRetryQueueURL)
 	}
-	if cfg.RetryQueueURL != "" || cfg.DeadLetterQueueURL != "" {
-		client := p.SQS()
-		if cfg.RetryQueueURL != "" {
-			hc.RetryQueue = sqsqueue.New(client, cfg.RetryQueueURL, "retry queue")
-		}
-		if cfg.DeadLetterQueueURL != "" {
-			hc.DeadLetterQueue = sqsqueue.New(client, cfg.DeadLetterQueueURL, "dead-letter queue")
-		}
+	if cfg.DeadLetterQueueURL != "" && p.DeadLetterQueue == nil {
+		unwired = append(unwired, config.EnvDeadLetterQueueURL)
+	}
+	if len(unwired) > 0 {
+		Fail(fmt.Errorf("%s set, but no queue is wired for it (queues.ForImport)", strings.Join(unwired, " and ")))
 	}
 	return handler.NewImportHandler(hc)
 }
