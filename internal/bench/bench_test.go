@@ -95,7 +95,7 @@ type plan struct {
 
 // fullPlan is `make bench`.
 var fullPlan = plan{
-	warmRuns: 5, coldRounds: 20, coldWarm: 5, farRounds: 10, farWarm: 5,
+	warmRuns: 5, coldRounds: 20, coldWarm: 20, farRounds: 10, farWarm: 5,
 	rtt: 150 * time.Millisecond, bulkAccounts: 10000, bulkSize: 1000, fetchWarm: 1000,
 }
 
