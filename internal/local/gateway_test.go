@@ -256,8 +256,9 @@ func TestGatewayEventReachesFunction(t *testing.T) {
 }
 
 func TestServeShutsDownGracefully(t *testing.T) {
-	release := make(chan struct{})
+	arrived, release := make(chan struct{}), make(chan struct{})
 	slow := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(arrived)
 		<-release
 		w.Write([]byte("done"))
 	})
@@ -280,10 +281,10 @@ func TestServeShutsDownGracefully(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		got <- string(b)
 	}()
-	time.Sleep(100 * time.Millisecond) // let the request arrive
+	<-arrived
 	cancel()
-	time.Sleep(50 * time.Millisecond)
-	close(release) // the request in flight still finishes
+	time.Sleep(50 * time.Millisecond) // let the shutdown begin; the request must outlive it either way
+	close(release)                    // the request in flight still finishes
 	if b := <-got; b != "done" {
 		t.Errorf("request in flight got %q", b)
 	}
