@@ -1,6 +1,7 @@
 package handler
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,15 +20,19 @@ const MaxBodyBytes = 2 << 20
 // decodeBody decodes a request body into v, in the API's own terms: the
 // error is a *chat.Error with the code Chat itself would answer, and its
 // message names the JSON field, never a Go type. The body must be valid
-// UTF-8 (encoding/json would silently replace invalid bytes, turning two
-// different UserIDs into one nobody sent) and at most MaxBodyBytes; lists of
-// accounts are counted before anything is decoded into them.
+// UTF-8 and name only characters in its \u escapes (encoding/json would
+// silently replace invalid bytes, or an unpaired UTF-16 surrogate, with
+// U+FFFD, turning different UserIDs into one nobody sent) and be at most
+// MaxBodyBytes; lists of accounts are counted before anything is decoded
+// into them.
 func decodeBody(body []byte, v any) error {
 	switch {
 	case len(body) > MaxBodyBytes:
 		return chat.Errorf(chat.CodeBadJSON, "the request body is %d bytes, over the %d-byte limit", len(body), MaxBodyBytes)
 	case !utf8.Valid(body):
 		return chat.Errorf(chat.CodeBadJSON, "the request body is not valid UTF-8")
+	case unpairedSurrogate(body):
+		return chat.Errorf(chat.CodeBadJSON, `the request body has a \u escape of half a UTF-16 surrogate pair, which is no character`)
 	}
 	err := json.Unmarshal(body, v)
 	var (
@@ -44,6 +49,62 @@ func decodeBody(body []byte, v any) error {
 	default:
 		return chat.Errorf(chat.CodeBadJSON, "the request body %s", jsonProblem(err))
 	}
+}
+
+// unpairedSurrogate reports whether the JSON text b has a \u escape of a
+// UTF-16 surrogate (U+D800 to U+DFFF) that is not half of a pair: a high
+// half followed at once by an escaped low half. Escapes encoding/json
+// would refuse anyway are left to it.
+func unpairedSurrogate(b []byte) bool {
+	for i := 0; ; {
+		j := bytes.Index(b[i:], []byte(`\u`))
+		if j < 0 {
+			return false
+		}
+		i += j
+		// The backslash at i starts an escape unless an odd run of
+		// backslashes comes before it ("\\u" is a backslash, then u).
+		run := 0
+		for k := i - 1; k >= 0 && b[k] == '\\'; k-- {
+			run++
+		}
+		if run%2 == 1 {
+			i += 2
+			continue
+		}
+		switch r := escapeAt(b, i); {
+		case r >= 0xD800 && r <= 0xDBFF:
+			if lo := escapeAt(b, i+6); lo < 0xDC00 || lo > 0xDFFF {
+				return true
+			}
+			i += 12
+		case r >= 0xDC00 && r <= 0xDFFF:
+			return true
+		default:
+			i += 2
+		}
+	}
+}
+
+// escapeAt returns the code unit of the \uXXXX escape at b[i:], or -1.
+func escapeAt(b []byte, i int) int {
+	if i+6 > len(b) || b[i] != '\\' || b[i+1] != 'u' {
+		return -1
+	}
+	r := 0
+	for _, c := range b[i+2 : i+6] {
+		switch {
+		case '0' <= c && c <= '9':
+			r = r<<4 | int(c-'0')
+		case 'a' <= c && c <= 'f':
+			r = r<<4 | int(c-'a'+10)
+		case 'A' <= c && c <= 'F':
+			r = r<<4 | int(c-'A'+10)
+		default:
+			return -1
+		}
+	}
+	return r
 }
 
 // jsonProblem says what is wrong with a JSON document that did not decode,
@@ -161,6 +222,25 @@ func countElements(b []byte) int {
 	return n + 1
 }
 
-// errIdentifierMismatch refuses a body whose UserID and Identifier (the
-// older docs' name of the same field) differ.
+// userIDField is a body's UserID, with Identifier, the older docs' name
+// of the same field, accepted on input.
+type userIDField struct {
+	UserID     *string `json:"UserID"`
+	Identifier *string `json:"Identifier"`
+}
+
+// resolveAlias makes Identifier stand for UserID when UserID is absent; when
+// both are given they must agree.
+func (f *userIDField) resolveAlias() error {
+	switch {
+	case f.Identifier == nil:
+	case f.UserID == nil:
+		f.UserID = f.Identifier
+	case *f.UserID != *f.Identifier:
+		return errIdentifierMismatch
+	}
+	return nil
+}
+
+// errIdentifierMismatch refuses a body whose UserID and Identifier differ.
 var errIdentifierMismatch = chat.Errorf(chat.CodeInvalidParameter, "UserID and Identifier name different accounts: give one")

@@ -22,6 +22,9 @@ func TestBodyRefusals(t *testing.T) {
 	}{
 		{"invalid UTF-8 in a delete", "delete", "{\"DeleteItem\":[{\"UserID\":\"a\xff\"},{\"UserID\":\"a\xfe\"}]}", chat.CodeBadJSON, "not valid UTF-8"},
 		{"invalid UTF-8 in an import", "import", "{\"UserID\":\"a\xff\"}", chat.CodeBadJSON, "not valid UTF-8"},
+		{"unpaired high surrogate escape", "import", `{"UserID":"ab\ud800"}`, chat.CodeBadJSON, "surrogate"},
+		{"lone low surrogate escape", "delete", `{"DeleteItem":[{"UserID":"\udc00"}]}`, chat.CodeBadJSON, "surrogate"},
+		{"high surrogate before another escape", "import", `{"UserID":"a\uD800\u0041"}`, chat.CodeBadJSON, "surrogate"},
 		{"control character", "import", `{"UserID":"a\u0007b"}`, chat.CodeInvalidParameter, "control character"},
 		{"control character in a batch", "delete", `{"DeleteItem":[{"UserID":"ok"},{"UserID":"a\nb"}]}`, chat.CodeInvalidParameter, "item 1: UserID holds a control character"},
 		{"numeric UserID", "import", `{"UserID":5}`, chat.CodeBadAccountType, "UserID must be a string"},
@@ -62,6 +65,22 @@ func TestIdentifierAlias(t *testing.T) {
 	r := invokeHTTP(t, e.imp, mustJSON(t, httpV2("POST", "/accounts", `{"Identifier":"carol","UserID":"carol"}`)))
 	if r.Status != 200 || !e.emu.Has("carol") {
 		t.Fatalf("HTTP: %d %+v", r.Status, r.Err)
+	}
+}
+
+// TestEscapesAccepted: escapes that name characters are decoded as JSON
+// decodes them: a surrogate pair is one character, and an escaped
+// backslash before "u" is a backslash.
+func TestEscapesAccepted(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	for payload, id := range map[string]string{
+		`{"UserID":"smile\ud83d\ude00"}`: "smile\U0001F600",
+		`{"UserID":"a\\ud800"}`:          `a\ud800`,
+	} {
+		raw, err := invoke(t, e.imp, []byte(payload))
+		if env := decodeEnvelope(t, raw, err); env.ActionStatus != chat.StatusOK || !e.emu.Has(id) {
+			t.Errorf("%s: envelope %+v, imported %q: %v", payload, env, id, e.emu.Has(id))
+		}
 	}
 }
 

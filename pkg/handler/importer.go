@@ -119,8 +119,7 @@ func (h *ImportHandler) Invoke(ctx context.Context, payload []byte) ([]byte, err
 // importBody is a POST /accounts or direct-invocation body: the
 // account_import body, or the multiaccount_import body for a batch.
 type importBody struct {
-	UserID      *string      `json:"UserID"`
-	Identifier  *string      `json:"Identifier"` // the older docs' name for UserID
+	userIDField
 	Nick        string       `json:"Nick"`
 	FaceURL     string       `json:"FaceUrl"`
 	AccountList *accountList `json:"AccountList"`
@@ -144,14 +143,7 @@ func decodeImport(body []byte) (importBody, error) {
 	if err := decodeBody(body, &b); err != nil {
 		return b, err
 	}
-	switch {
-	case b.Identifier == nil:
-	case b.UserID == nil:
-		b.UserID = b.Identifier
-	case *b.UserID != *b.Identifier:
-		return b, errIdentifierMismatch
-	}
-	return b, nil
+	return b, b.resolveAlias()
 }
 
 // run validates and imports a decoded body, bounded by ctx.

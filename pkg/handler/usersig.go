@@ -100,25 +100,24 @@ func (h *UserSigHandler) Invoke(ctx context.Context, payload []byte) ([]byte, er
 	}
 }
 
-// userSigBody is the optional request body, and the direct invocation.
+// userSigBody is the optional request body, and the direct invocation:
+// {"UserID": "..."}, or {"Identifier": "..."} as the import body takes it.
 type userSigBody struct {
-	UserID *string `json:"UserID"`
+	userIDField
 }
 
-// decodeUserSigBody decodes a body; an empty one names no UserID. Its
-// errors are in the API's terms.
+// decodeUserSigBody decodes a body under the rules of every other body
+// (see decodeBody); an empty one names no UserID. Its errors are in the
+// API's terms.
 func decodeUserSigBody(body []byte) (userSigBody, error) {
 	var b userSigBody
 	if len(body) == 0 {
 		return b, nil
 	}
-	if err := json.Unmarshal(body, &b); err != nil {
-		if !json.Valid(body) {
-			return b, chat.Errorf(chat.CodeBadJSON, "the body is not valid JSON")
-		}
-		return b, chat.Errorf(chat.CodeBadAccountType, `the body must be a JSON object whose "UserID" is a string`)
+	if err := decodeBody(body, &b); err != nil {
+		return b, err
 	}
-	return b, nil
+	return b, b.resolveAlias()
 }
 
 // direct answers a direct invocation: the reply, or a FAIL envelope with

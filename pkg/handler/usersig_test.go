@@ -2,6 +2,7 @@ package handler_test
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -224,6 +225,9 @@ func TestUserSigRefusals(t *testing.T) {
 		{"UserID over 32 bytes", handler.Auth{}, httpV2("POST", "/usersig", `{"UserID":"`+strings.Repeat("a", 33)+`"}`), 400, "invalid_request", ""},
 		{"UserID a number", handler.Auth{}, httpV2("POST", "/usersig", `{"UserID":42}`), 400, "invalid_request", ""},
 		{"body not JSON", handler.Auth{}, httpV2("POST", "/usersig", `UserID=alice`), 400, "invalid_request", ""},
+		{"body not UTF-8", handler.Auth{}, base64Body(httpV2("POST", "/usersig", "{\"UserID\":\"ab\xffcd\"}")), 400, "invalid_request", ""},
+		{"unpaired surrogate escape", handler.Auth{}, httpV2("POST", "/usersig", `{"UserID":"ab\ud800"}`), 400, "invalid_request", ""},
+		{"Identifier disagrees", handler.Auth{}, httpV2("POST", "/usersig", `{"UserID":"alice","Identifier":"bob"}`), 400, "invalid_request", ""},
 		{"body too large", handler.Auth{}, httpV2("POST", "/usersig", strings.Repeat(" ", handler.MaxBodyBytes+1)), 400, "body_too_large", ""},
 		{"admin identifier, iam", handler.Auth{}, httpV2("POST", "/usersig", `{"UserID":"administrator"}`), 403, "forbidden", ""},
 		{"admin identifier, jwt admin group", jwt, withClaims(httpV2("POST", "/usersig", `{"UserID":"administrator"}`), adminToken), 403, "forbidden", ""},
@@ -266,6 +270,9 @@ func TestUserSigDirect(t *testing.T) {
 		{"null UserID", `{"UserID":null}`, chat.CodeInvalidParameter},
 		{"UserID over 32 bytes", `{"UserID":"` + strings.Repeat("x", 33) + `"}`, chat.CodeInvalidParameter},
 		{"UserID a number", `{"UserID":7}`, chat.CodeBadAccountType},
+		{"not UTF-8", "{\"UserID\":\"ab\xffcd\"}", chat.CodeBadJSON},
+		{"unpaired surrogate escape", `{"UserID":"ab\udc00"}`, chat.CodeBadJSON},
+		{"Identifier disagrees", `{"UserID":"alice","Identifier":"bob"}`, chat.CodeInvalidParameter},
 		{"admin identifier", `{"UserID":"administrator"}`, chat.CodeInvalidParameter},
 		{"empty object", `{}`, 0},
 		{"a string", `"alice"`, 0},
@@ -291,6 +298,31 @@ func TestUserSigDirect(t *testing.T) {
 				t.Errorf("refusal carries a UserSig: %s", raw)
 			}
 		})
+	}
+}
+
+// base64Body encodes ev's body as API Gateway passes a body that is not
+// UTF-8 text: base64, with IsBase64Encoded set.
+func base64Body(ev events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPRequest {
+	ev.Body, ev.IsBase64Encoded = base64.StdEncoding.EncodeToString([]byte(ev.Body)), true
+	return ev
+}
+
+// TestUserSigIdentifierAlias: the UserSig function takes the older docs'
+// Identifier for UserID, as the import function does, on every path.
+func TestUserSigIdentifierAlias(t *testing.T) {
+	iam := newSigEnv(t, sigOpts{})
+	if r := invokeSigHTTP(t, iam.h, httpV2("POST", "/usersig", `{"Identifier":"bob"}`)); r.Status != 200 || r.OK.UserID != "bob" {
+		t.Errorf("iam: %d %+v %+v, want bob's UserSig", r.Status, r.OK, r.Err)
+	}
+	raw, err := invoke(t, iam.h, []byte(`{"Identifier":"carol","UserID":"carol"}`))
+	var rep handler.UserSigReply
+	if err != nil || json.Unmarshal(raw, &rep) != nil || rep.UserID != "carol" || iam.emu.Login("carol", rep.UserSig) != nil {
+		t.Errorf("direct: %s, %v; want carol's UserSig", raw, err)
+	}
+	jwt := newSigEnv(t, sigOpts{auth: handler.Auth{Mode: handler.AuthJWT}})
+	if r := invokeSigHTTP(t, jwt.h, withClaims(httpV2("POST", "/usersig", `{"Identifier":"bob"}`), adminToken)); r.Status != 200 || r.OK.UserID != "bob" {
+		t.Errorf("jwt admin: %d %+v, want bob's UserSig, not the caller's own", r.Status, r.OK)
 	}
 }
 
