@@ -422,6 +422,20 @@ func TestTemplateCORS(t *testing.T) {
 			t.Errorf("allowMethods %v lacks %s", methods, m)
 		}
 	}
+	// API Gateway answers the preflights only while no route takes
+	// OPTIONS: no ANY and no OPTIONS route (docs/http-api.md: why a wrong
+	// method gets API Gateway's own 404 rather than the functions' 405).
+	paths := asMap(at(body, "paths"))
+	if len(paths) < 4 {
+		t.Fatalf("translated body has %d paths, want the API's routes", len(paths))
+	}
+	for path, item := range paths {
+		for method := range asMap(item) {
+			if method == "x-amazon-apigateway-any-method" || strings.EqualFold(method, "options") {
+				t.Errorf("%s has a %s route: it would take the CORS preflights", path, method)
+			}
+		}
+	}
 	// Without origins (the default) the condition drops the object.
 	e := newParamEnv(t, tpls.Source, nil)
 	if _, ok := asMap(resolveIf(body, e.conds))["x-amazon-apigateway-cors"]; ok {
