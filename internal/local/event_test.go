@@ -35,6 +35,11 @@ func TestRouteOf(t *testing.T) {
 		{"PUT", "/accounts/delete", local.Route{Function: "DeleteFunction", Key: local.RouteDefault}},
 		{"POST", "/accounts/alice", local.Route{Function: "DeleteFunction", Key: local.RouteDefault}},
 		{"DELETE", "/accounts/a/b", local.Route{Function: "DeleteFunction", Key: local.RouteDefault}},
+		{"GET", "/usersig", local.Route{Function: "UserSigFunction", Key: local.RouteUserSigGet}},
+		{"POST", "/usersig", local.Route{Function: "UserSigFunction", Key: local.RouteUserSigPost}},
+		{"POST", "/usersig/", local.Route{Function: "UserSigFunction", Key: local.RouteUserSigPost}},
+		{"PUT", "/usersig", local.Route{Function: "UserSigFunction", Key: local.RouteDefault}},
+		{"GET", "/usersigs", local.Route{Function: "ImportFunction", Key: local.RouteDefault}},
 	}
 	for _, tt := range tests {
 		if got := local.RouteOf(tt.method, tt.path); !reflect.DeepEqual(got, tt.want) {

@@ -6,7 +6,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"reflect"
 	"testing"
 	"time"
 
@@ -14,24 +13,6 @@ import (
 	"github.com/chatsync/chat-lambdas/pkg/chat"
 	"github.com/chatsync/chat-lambdas/pkg/handler"
 )
-
-func TestRouteOfUserSig(t *testing.T) {
-	tests := []struct {
-		method, path string
-		want         local.Route
-	}{
-		{"GET", "/usersig", local.Route{Function: "UserSigFunction", Key: local.RouteUserSigGet}},
-		{"POST", "/usersig", local.Route{Function: "UserSigFunction", Key: local.RouteUserSigPost}},
-		{"POST", "/usersig/", local.Route{Function: "UserSigFunction", Key: local.RouteUserSigPost}},
-		{"PUT", "/usersig", local.Route{Function: "UserSigFunction", Key: local.RouteDefault}},
-		{"GET", "/usersigs", local.Route{Function: "ImportFunction", Key: local.RouteDefault}},
-	}
-	for _, tt := range tests {
-		if got := local.RouteOf(tt.method, tt.path); !reflect.DeepEqual(got, tt.want) {
-			t.Errorf("RouteOf(%s %s) = %+v, want %+v", tt.method, tt.path, got, tt.want)
-		}
-	}
-}
 
 // TestGatewayUserSig: the gateway serves the UserSig routes through the
 // stack's UserSig function (IAM mode), and the UserSig it hands out logs in
