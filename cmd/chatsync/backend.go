@@ -173,7 +173,11 @@ func (c *cli) openStackMode(ctx context.Context, r *local.Remote, log *slog.Logg
 	if err != nil {
 		return nil, usagef("%v", err)
 	}
-	opts := local.Options{Logger: log, Mapping: config.LoadMapping(c.getenv), AuthMode: authMode, UserSigTTL: ttl, UserPoolID: strings.TrimSpace(c.getenv(config.EnvUserPoolID))}
+	mapping, err := c.mapping()
+	if err != nil {
+		return nil, err
+	}
+	opts := local.Options{Logger: log, Mapping: mapping, AuthMode: authMode, UserSigTTL: ttl, UserPoolID: strings.TrimSpace(c.getenv(config.EnvUserPoolID))}
 	var s *local.Stack
 	if r == nil {
 		s, err = local.StartEmulator(ctx, opts)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/chatsync/chat-lambdas/pkg/chat"
 	"github.com/chatsync/chat-lambdas/pkg/cognito"
+	"github.com/chatsync/chat-lambdas/pkg/config"
 	"github.com/chatsync/chat-lambdas/pkg/poolsync"
 )
 
@@ -36,12 +37,16 @@ FaceUrl (multiaccount_import). It never deletes. Run again after an
 interruption, it finishes the job: checks come before imports.
 
   -profiles  also re-imports users already in Chat, to update Nick/FaceUrl
+             and the PROFILE_ATTRIBUTES fields (set with portrait_set on
+             every account imported or updated)
   -dry-run   makes no import call, and says what it would do
 
 Output: a progress bar on stderr when it is a terminal (or with -progress);
 a summary on stderr; on stdout one line per failure,
 "UserID<TAB>failed<TAB>reason", and one per user with no usable UserID,
-"USERNAME<TAB>unmappable<TAB>reason" (with -v, one line per user:
+"USERNAME<TAB>unmappable<TAB>reason", "UserID<TAB>profile-refused<TAB>tags"
+for profile fields Chat refused and "UserID<TAB>profile-failed<TAB>reason"
+when none could be set (with -v, one line per user:
 "UserID<TAB>imported|exists|updated|would-import|would-update", and
 "USERNAME<TAB>skip-unconfirmed"). -report FILE writes the summary as JSON.
 Exit status: 0 when nothing failed, 1 when something failed or the run was
@@ -69,7 +74,7 @@ func syncFlags() (*flag.FlagSet, *syncOptions) {
 	fs := backendFlagSet("sync", &o.backend)
 	fs.StringVar(&o.pool, "user-pool-id", "", "the Cognito user pool `ID` to sync (required)")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "make no import call; say what would be imported")
-	fs.BoolVar(&o.profiles, "profiles", false, "re-import users already in Chat, to update their Nick and FaceUrl")
+	fs.BoolVar(&o.profiles, "profiles", false, "re-import users already in Chat, to update their Nick, FaceUrl and PROFILE_ATTRIBUTES fields")
 	fs.StringVar(&o.report, "report", "", "write the summary as JSON to `FILE`")
 	fs.BoolVar(&o.verbose, "v", false, "print every user's outcome, not only failures")
 	fs.BoolVar(&o.progress, "progress", false, "draw the progress bar even when stderr is not a terminal")
@@ -117,6 +122,10 @@ func (c *cli) sync(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("AWS configuration: %w", err)
 	}
+	mapping, err := c.mapping()
+	if err != nil {
+		return err
+	}
 	users := cognito.New(cip.NewFromConfig(awsCfg), cognito.Options{ListRate: o.listRate})
 	stack, err := c.startStack(ctx, remote, c.warnLogger(), "")
 	if err != nil {
@@ -138,7 +147,7 @@ func (c *cli) sync(ctx context.Context, args []string) error {
 	}
 	out := &syncOutput{w: c.stdout, verbose: o.verbose, bar: bar}
 	eng, err := poolsync.New(poolsync.Config{
-		Pool: o.pool, Users: users, Chat: stack.Client, Mapping: c.mapping(),
+		Pool: o.pool, Users: users, Chat: stack.Client, Mapping: mapping,
 		Profiles: o.profiles, DryRun: o.dryRun, OnOutcome: out.outcome,
 	})
 	if err != nil {
@@ -162,7 +171,7 @@ func (c *cli) sync(ctx context.Context, args []string) error {
 			return fmt.Errorf("write the report: %w", err)
 		}
 	}
-	if runErr != nil || counts.Failed > 0 {
+	if runErr != nil || counts.Failed > 0 || counts.ProfileFailed > 0 {
 		return errReported
 	}
 	return nil
@@ -181,6 +190,9 @@ func summarizeSync(w io.Writer, r syncReport) {
 			verb = "would be updated"
 		}
 		act += fmt.Sprintf(", %d %s", c.Updated, verb)
+	}
+	if c.ProfileFailed > 0 {
+		act += fmt.Sprintf(", %d without their profile fields", c.ProfileFailed)
 	}
 	fmt.Fprintf(w, "sync %s: %d listed; skipped %d unconfirmed, %d unmappable; %d already in Chat; %s; %d failed (%s, %s, %s)\n",
 		r.UserPoolID, c.Listed, c.SkippedUnconfirmed, c.SkippedUnmappable, c.AlreadyInChat, act, c.Failed,
@@ -209,6 +221,12 @@ func (s *syncOutput) outcome(o poolsync.Outcome) {
 	case s.verbose:
 		fmt.Fprintf(s.w, "%s\t%s\n", who, o.Action)
 	}
+	if len(o.ProfileRefused) > 0 {
+		fmt.Fprintf(s.w, "%s\tprofile-refused\t%s\n", who, strings.Join(o.ProfileRefused, ", "))
+	}
+	if o.ProfileError != "" {
+		fmt.Fprintf(s.w, "%s\tprofile-failed\t%s\n", who, strings.ReplaceAll(o.ProfileError, "\t", " "))
+	}
 	if s.pending++; s.pending >= cognito.PageSize {
 		s.bar.add(s.pending)
 		s.pending = 0
@@ -224,12 +242,14 @@ func (s *syncOutput) finish() {
 	}
 }
 
-// mapping reads USER_ID_ATTRIBUTE, NICK_ATTRIBUTE and FACE_URL_ATTRIBUTE,
-// as the functions do.
-func (c *cli) mapping() chat.Mapping {
-	return chat.Mapping{
-		UserIDAttribute:  strings.TrimSpace(c.getenv("USER_ID_ATTRIBUTE")),
-		NickAttribute:    strings.TrimSpace(c.getenv("NICK_ATTRIBUTE")),
-		FaceURLAttribute: strings.TrimSpace(c.getenv("FACE_URL_ATTRIBUTE")),
+// mapping reads USER_ID_ATTRIBUTE, NICK_ATTRIBUTE, FACE_URL_ATTRIBUTE and
+// PROFILE_ATTRIBUTES, as the functions do; a bad PROFILE_ATTRIBUTES is a
+// usage error.
+func (c *cli) mapping() (chat.Mapping, error) {
+	m := config.LoadMapping(c.getenv)
+	var err error
+	if m.Profile, err = config.ProfileFields(c.getenv(config.EnvProfileAttributes)); err != nil {
+		return m, usagef("%v", err)
 	}
+	return m, nil
 }

@@ -99,6 +99,9 @@ func StartEmulator(ctx context.Context, opts Options) (*Stack, error) {
 		Key:        key,
 		Admin:      EmulatorAdmin,
 		RateLimits: chatemu.DocumentedRateLimits(),
+		// The custom profile fields the mapping names are set up, as an
+		// operator sets them up in the Chat console.
+		CustomProfileFields: opts.Mapping.Profile.CustomKeys(),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("start the Chat emulator: %w", err)

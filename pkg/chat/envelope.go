@@ -20,6 +20,8 @@ type Envelope struct {
 	ErrorInfo    string       `json:"ErrorInfo"`
 	FailAccounts []string     `json:"FailAccounts,omitzero"`
 	ResultItem   []ResultItem `json:"ResultItem,omitzero"`
+
+	UserProfileItem []UserProfile `json:"UserProfileItem,omitzero"` // portrait_get
 }
 
 // ResultItem is one account's outcome in account_delete and account_check

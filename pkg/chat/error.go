@@ -74,6 +74,9 @@ var classOf = map[int]Class{
 
 	70402: ClassCaller, 40601: ClassCaller, 40005: ClassCaller, 70206: ClassCaller,
 	60003: ClassCaller, 60015: ClassCaller,
+	// portrait_set: a wrong tag or type, no such account, a Location over
+	// 16 bytes.
+	40001: ClassCaller, 40003: ClassCaller, 40605: ClassCaller,
 	// Every other code is ClassConfiguration, whether Tencent documents it
 	// as a configuration error (60002, 60004, 70013, 70398, ...) or not at
 	// all: see Classify.

@@ -24,6 +24,20 @@ type Mapping struct {
 	UserIDAttribute  string // "sub" (hyphens removed), "username", or a user attribute name; default "sub"
 	NickAttribute    string // default "nickname"; "-" turns it off
 	FaceURLAttribute string // default "picture"; "-" turns it off
+
+	// Profile lists the further profile fields (PROFILE_ATTRIBUTES),
+	// set with portrait_set once the account exists; nil: none.
+	Profile ProfileFields
+}
+
+// ProfileItems returns the profile fields of a user's attributes under
+// m.Profile, and the ones left out because they could not be converted
+// (see ProfileFields.Items).
+func (m Mapping) ProfileItems(attrs map[string]string) (items []ProfileItem, dropped []string) {
+	if len(m.Profile) == 0 {
+		return nil, nil
+	}
+	return m.Profile.Items(attrs)
 }
 
 // WithDefaults returns m with its empty fields set to the defaults.

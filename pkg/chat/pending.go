@@ -18,6 +18,11 @@ type PendingImport struct {
 	UserName      string    `json:"userName,omitempty"`
 	Reason        string    `json:"reason"`
 	FirstFailedAt time.Time `json:"firstFailedAt"`
+
+	// Profile holds the profile fields beyond Nick and FaceUrl
+	// (PROFILE_ATTRIBUTES) to set once the account exists; messages
+	// written without the setting, or before it existed, have none.
+	Profile []ProfileItem `json:"profile,omitempty"`
 }
 
 // DecodePendingImport parses a retry-queue message body. An unknown version

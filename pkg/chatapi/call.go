@@ -161,7 +161,7 @@ func (c *Client) attempt(ctx context.Context, cmd string, payload []byte, n int)
 	defer cancel()
 
 	base := c.BaseURL()
-	target := base + "/v4/im_open_login_svc/" + cmd + sq.query + strconv.FormatUint(uint64(rand.Uint32()), 10)
+	target := base + servicePath(cmd) + cmd + sq.query + strconv.FormatUint(uint64(rand.Uint32()), 10)
 	req, err := http.NewRequestWithContext(actx, http.MethodPost, target, bytes.NewReader(payload))
 	if err != nil {
 		return nil, &chat.Error{Command: cmd, Code: chat.CodeBadRequestURL, Class: chat.ClassConfiguration, Info: "build request", Err: redact(err)}
@@ -192,6 +192,16 @@ func (c *Client) attempt(ctx context.Context, cmd string, payload []byte, n int)
 		return nil, &chat.Error{Command: cmd, Code: code, Class: chat.Classify(code), Info: scrub(env.ErrorInfo, sq)}
 	}
 	return &env, nil
+}
+
+// servicePath returns the path of the service cmd belongs to: the
+// profile service for portrait_set and portrait_get, the account service
+// for the others.
+func servicePath(cmd string) string {
+	if cmd == chat.CmdPortraitSet || cmd == chat.CmdPortraitGet {
+		return "/v4/profile/"
+	}
+	return "/v4/im_open_login_svc/"
 }
 
 // transportError classifies a failure to complete an exchange. The caller's

@@ -52,6 +52,7 @@ var DefaultRateLimits = map[string]float64{
 	chat.CmdDelete:      100,
 	chat.CmdCheck:       100,
 	chat.CmdKick:        200,
+	chat.CmdPortraitSet: 200,
 }
 
 // SharedRateLimits returns DefaultRateLimits scaled by share, the fraction

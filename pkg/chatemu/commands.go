@@ -91,6 +91,7 @@ func (s *Server) delete(body []byte) chat.Envelope {
 		r := chat.ResultItem{UserID: it.UserID}
 		if _, exists := s.accounts[it.UserID]; exists {
 			delete(s.accounts, it.UserID)
+			delete(s.profiles, it.UserID)
 		} else {
 			r.ResultCode, r.ResultInfo = chat.CodeAccountNotFound, infoNotFound
 		}

@@ -28,6 +28,10 @@ const (
 // Prefix is the path under which the account commands are served.
 const Prefix = "/v4/im_open_login_svc/"
 
+// ProfilePrefix is the path under which the profile commands,
+// portrait_set and portrait_get, are served.
+const ProfilePrefix = "/v4/profile/"
+
 // Options configure a Server. SDKAppID and Key are required.
 type Options struct {
 	SDKAppID uint64
@@ -47,6 +51,12 @@ type Options struct {
 	// MaxBody is the largest request body accepted; DefaultMaxBody when 0.
 	// A larger body answers HTTP 413.
 	MaxBody int64
+
+	// CustomProfileFields are the keys (without Tag_Profile_Custom_) of
+	// the custom profile fields set up for the app, as in the Chat
+	// console. portrait_set of any other custom tag answers 40001. See
+	// also SetUpCustomFields.
+	CustomProfileFields []string
 }
 
 // DocumentedRateLimits returns the per-command caps Tencent documents for the
@@ -58,6 +68,7 @@ func DocumentedRateLimits() map[string]int {
 		chat.CmdDelete:      100,
 		chat.CmdCheck:       100,
 		chat.CmdKick:        200,
+		chat.CmdPortraitSet: 200,
 	}
 }
 
@@ -81,6 +92,9 @@ type Server struct {
 	faults      []Fault // queued by Inject; Times is what remains
 	faultFunc   func(cmd string) *Fault
 
+	profiles map[string]map[string]any // each account's profile fields beyond Nick and FaceUrl, by tag
+	custom   map[string]bool           // custom profile keys set up
+
 	kicks  map[string]time.Time // when each account was last kicked
 	logins int                  // logins accepted by Login
 }
@@ -103,6 +117,11 @@ func New(opts Options) *Server {
 		counts:      make(map[string]int),
 		rateLimited: make(map[string]int),
 		kicks:       make(map[string]time.Time),
+		profiles:    make(map[string]map[string]any),
+		custom:      make(map[string]bool),
+	}
+	for _, k := range opts.CustomProfileFields {
+		s.custom[k] = true
 	}
 	if s.admin == "" {
 		s.admin = DefaultAdmin
@@ -167,11 +186,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // commandOf names the request for counters and faults: the command for
 // paths under Prefix, else the whole path.
 func commandOf(path string) string {
-	if cmd, ok := strings.CutPrefix(path, Prefix); ok {
+	if cmd, ok := strings.CutPrefix(path, Prefix); ok && !profileCommand(cmd) {
+		return cmd
+	}
+	if cmd, ok := strings.CutPrefix(path, ProfilePrefix); ok && profileCommand(cmd) {
 		return cmd
 	}
 	return path
 }
+
+func profileCommand(cmd string) bool { return cmd == chat.CmdPortraitSet || cmd == chat.CmdPortraitGet }
 
 // handle checks and executes a request, returning the HTTP status and the
 // envelope to answer with.
@@ -217,6 +241,10 @@ func (s *Server) command(cmd string) func([]byte) chat.Envelope {
 		return s.check
 	case chat.CmdKick:
 		return s.kick
+	case chat.CmdPortraitSet:
+		return s.portraitSet
+	case chat.CmdPortraitGet:
+		return s.portraitGet
 	}
 	return nil
 }

@@ -416,7 +416,7 @@ func TestRateLimits(t *testing.T) {
 }
 
 func TestDocumentedRateLimits(t *testing.T) {
-	want := map[string]int{chat.CmdImport: 200, chat.CmdMultiImport: 100, chat.CmdDelete: 100, chat.CmdCheck: 100, chat.CmdKick: 200}
+	want := map[string]int{chat.CmdImport: 200, chat.CmdMultiImport: 100, chat.CmdDelete: 100, chat.CmdCheck: 100, chat.CmdKick: 200, chat.CmdPortraitSet: 200}
 	got := chatemu.DocumentedRateLimits()
 	if len(got) != len(want) {
 		t.Fatalf("DocumentedRateLimits() = %v", got)

@@ -39,6 +39,7 @@ const (
 	EnvSyncListRate       = "SYNC_LIST_RATE"
 	EnvUserSigTTL         = "USER_SIG_TTL"
 	EnvMetricsNamespace   = "METRICS_NAMESPACE"
+	EnvProfileAttributes  = "PROFILE_ATTRIBUTES"
 )
 
 // Config holds the settings of the functions; settings a function does not
@@ -64,11 +65,16 @@ type Config struct {
 	UserSigTTL   time.Duration // USER_SIG_TTL, default handler.DefaultUserSigTTL
 
 	MetricsNamespace string // METRICS_NAMESPACE, default metrics.DefaultNamespace
+
+	ProfileAttributes string // PROFILE_ATTRIBUTES: profile fields beyond Nick and FaceUrl, as checked by Load; "": none
 }
 
-// Mapping returns the attribute mapping the settings name.
+// Mapping returns the attribute mapping the settings name. The profile
+// fields are those of ProfileAttributes, which Load has checked; a
+// Config built otherwise with a bad value gets none.
 func (c Config) Mapping() chat.Mapping {
-	return chat.Mapping{UserIDAttribute: c.UserIDAttribute, NickAttribute: c.NickAttribute, FaceURLAttribute: c.FaceURLAttribute}
+	profile, _ := chat.ParseProfileFields(c.ProfileAttributes)
+	return chat.Mapping{UserIDAttribute: c.UserIDAttribute, NickAttribute: c.NickAttribute, FaceURLAttribute: c.FaceURLAttribute, Profile: profile}
 }
 
 // Auth returns the HTTP authorization the settings name.
@@ -109,6 +115,10 @@ func Load(getenv func(string) string) (Config, error) {
 		errs = append(errs, err.Error())
 	}
 	if c.UserSigTTL, err = UserSigTTL(get(EnvUserSigTTL, "")); err != nil {
+		errs = append(errs, err.Error())
+	}
+	c.ProfileAttributes = get(EnvProfileAttributes, "")
+	if _, err := ProfileFields(c.ProfileAttributes); err != nil {
 		errs = append(errs, err.Error())
 	}
 	if err := c.Auth().Validate(); err != nil {
@@ -155,6 +165,17 @@ func LoadMapping(getenv func(string) string) chat.Mapping {
 		NickAttribute:    get(EnvNickAttribute, ""),
 		FaceURLAttribute: get(EnvFaceURLAttribute, ""),
 	}.WithDefaults()
+}
+
+// ProfileFields parses PROFILE_ATTRIBUTES: comma-separated
+// cognito-attribute=ChatTag pairs (see chat.ParseProfileFields); empty
+// means none.
+func ProfileFields(s string) (chat.ProfileFields, error) {
+	f, err := chat.ParseProfileFields(s)
+	if err != nil {
+		return nil, fmt.Errorf("%s %q: %w", EnvProfileAttributes, strings.TrimSpace(s), err)
+	}
+	return f, nil
 }
 
 // ErrNoEndpoint is Endpoint's error when neither a region nor a base URL is

@@ -72,3 +72,29 @@ func TestLoadBaseURLOverridesRegion(t *testing.T) {
 		t.Errorf("BaseURL %q, AuthMode %q", c.BaseURL, c.AuthMode)
 	}
 }
+
+func TestLoadProfileAttributes(t *testing.T) {
+	base := map[string]string{"CHAT_SECRET_ID": "s", "CHAT_REGION": "tokyo"}
+	c, err := config.Load(env(base))
+	if err != nil || c.ProfileAttributes != "" || c.Mapping().Profile != nil {
+		t.Fatalf("unset: %+v, %v; want no profile fields", c.Mapping().Profile, err)
+	}
+	base["PROFILE_ATTRIBUTES"] = " gender=Tag_Profile_IM_Gender, custom:tier=Tag_Profile_Custom_Tier "
+	c, err = config.Load(env(base))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Mapping().Profile.String(); got != "gender=Tag_Profile_IM_Gender,custom:tier=Tag_Profile_Custom_Tier" {
+		t.Errorf("Mapping().Profile = %q", got)
+	}
+	if c.Auth().Mapping.Profile.String() != c.Mapping().Profile.String() {
+		t.Error("Auth's mapping differs from Mapping")
+	}
+	for _, bad := range []string{"gender", "gender=Tag_Profile_IM_Mood", "x=Tag_Profile_Custom_a-b", "a=Tag_Profile_IM_Gender,b=Tag_Profile_IM_Gender", "nickname=Tag_Profile_IM_Nick"} {
+		base["PROFILE_ATTRIBUTES"] = bad
+		_, err := config.Load(env(base))
+		if err == nil || !strings.Contains(err.Error(), "PROFILE_ATTRIBUTES") || strings.Contains(err.Error(), "\n") {
+			t.Errorf("PROFILE_ATTRIBUTES=%q: error %v, want one line naming the setting", bad, err)
+		}
+	}
+}

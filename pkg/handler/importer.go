@@ -40,6 +40,10 @@ type ImportConfig struct {
 	AnswerMargin  time.Duration // other paths: kept back to answer; default DefaultAnswerMargin
 	Now           func() time.Time
 
+	// Profiles sets the PROFILE_ATTRIBUTES fields (Mapping.Profile) once
+	// an account exists. Nil: Chat, when it implements ProfileSetter.
+	Profiles ProfileSetter
+
 	// InitStart is when the process began its init. A sign-up that causes
 	// a cold start has been waiting since then, so the first invocation's
 	// budget counts from it. Zero: every budget counts from its invocation.
@@ -83,6 +87,9 @@ func NewImportHandler(cfg ImportConfig) *ImportHandler {
 	}
 	cfg.Mapping = cfg.Mapping.WithDefaults()
 	cfg.Auth.Mapping = cfg.Mapping
+	if p, ok := cfg.Chat.(ProfileSetter); ok && cfg.Profiles == nil {
+		cfg.Profiles = p
+	}
 	h := &ImportHandler{cfg: cfg, base: newBase("import", cfg.Logger, cfg.Now, cfg.AnswerMargin, cfg.Auth)}
 	h.unknown = errUnknownImportEvent
 	h.cfg.Now = h.now
@@ -269,13 +276,29 @@ func (h *ImportHandler) cognito(iv *invocation, payload []byte) ([]byte, error) 
 	if len(dropped) > 0 {
 		h.log.LogAttrs(ctx, slog.LevelWarn, "profile field dropped", append(who, slog.String("userId", acct.UserID), slog.Any("fields", dropped))...)
 	}
+	if len(h.cfg.Mapping.Profile) > 0 {
+		var pdropped []string
+		pending.Profile, pdropped = h.cfg.Mapping.ProfileItems(e.Request.UserAttributes)
+		h.logDropped(ctx, acct.UserID, pdropped, who)
+	}
 
 	ictx, cancel := withDeadline(ctx, iv.start, h.cfg.CognitoBudget, h.cfg.QueueMargin)
 	stats, err := h.importDroppingProfile(ictx, acct, who)
+	var perr error
+	if err == nil && len(pending.Profile) > 0 {
+		var pstats chat.Stats
+		pstats, perr = h.setProfile(ictx, acct.UserID, pending.Profile, who)
+		stats = stats.Add(pstats)
+	}
 	cancel()
 	out.command, out.stats, out.err = chat.CmdImport, stats, err
 	if err == nil {
 		iv.count(metrics.Imported, 1)
+		if perr != nil {
+			pending.Reason = "profile fields: " + perr.Error()
+			h.queueProfile(iv, pending, out)
+			return payload, nil
+		}
 		iv.logOutcome("import done", out)
 		return payload, nil
 	}
@@ -314,6 +337,10 @@ func (h *ImportHandler) park(iv *invocation, payload []byte, p chat.PendingImpor
 	return payload, nil
 }
 
+// queueSendMargin is what a send to a queue keeps back of the sign-up
+// budget, to answer Cognito.
+const queueSendMargin = 50 * time.Millisecond
+
 // destination is a queue a sign-up import can be sent to: its name in
 // logs, and the outcome message once the import is in it.
 type destination struct {
@@ -341,7 +368,7 @@ func (h *ImportHandler) enqueue(iv *invocation, d destination, p chat.PendingImp
 		iv.logOutcome("lost import", out)
 		return false
 	}
-	qctx, cancel := withDeadline(iv.ctx, iv.start, h.cfg.CognitoBudget, 50*time.Millisecond)
+	qctx, cancel := withDeadline(iv.ctx, iv.start, h.cfg.CognitoBudget, queueSendMargin)
 	defer cancel()
 	if err := d.queue.Send(qctx, p); err != nil {
 		out.extra = append(out.extra, slog.String("why", d.name+": "+err.Error()))

@@ -163,11 +163,20 @@ func (h *ImportHandler) lifecycle(iv *invocation, payload []byte) ([]byte, error
 	if len(dropped) > 0 {
 		out.extra = append(out.extra, slog.Any("dropped", dropped))
 	}
+	items, pdropped := h.cfg.Mapping.ProfileItems(u.Attributes)
+	if len(pdropped) > 0 {
+		out.extra = append(out.extra, slog.Any("profileDropped", pdropped))
+	}
 	out.command, out.userIDs = chat.CmdMultiImport, []string{acct.UserID}
 	res, err := h.cfg.Chat.ImportAccounts(ctx, []chat.Account{acct})
 	out.stats = res.Stats
 	if err == nil {
 		err = res.Failure()
+	}
+	if err == nil && len(items) > 0 {
+		var pstats chat.Stats
+		pstats, err = h.setProfile(ctx, acct.UserID, items, out.extra)
+		out.stats = out.stats.Add(pstats)
 	}
 	return iv.lifecycleEnd(out, err, metrics.Imported)
 }

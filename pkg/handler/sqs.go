@@ -64,6 +64,15 @@ func (h *ImportHandler) retry(ctx context.Context, m events.SQSMessage) bool {
 		return h.parkMessage(iv, p, err, out)
 	}
 	stats, err := h.importDroppingProfile(ctx, p.Account, out.extra)
+	if err == nil && len(p.Profile) > 0 {
+		pstats, perr := h.setProfile(ctx, p.Account.UserID, p.Profile, out.extra)
+		out.command, out.stats, out.err = chat.CmdPortraitSet, stats.Add(pstats), perr
+		if perr != nil {
+			iv.count(metrics.Failed, 1)
+			iv.logOutcome("profile not set, will retry", out)
+			return false
+		}
+	}
 	out.command, out.stats, out.err = chat.CmdImport, stats, err
 	switch {
 	case err == nil:

@@ -41,6 +41,18 @@ type Chat interface {
 	ImportAccounts(ctx context.Context, accounts []chat.Account) (chat.ImportResult, error)
 }
 
+// ProfileSetter sets the profile fields beyond Nick and FaceUrl
+// (PROFILE_ATTRIBUTES) of an account that exists; *chatapi.Client
+// implements it. A sync whose Chat implements it sets them on every
+// account it imports or, with Profiles, updates.
+type ProfileSetter interface {
+	SetProfile(ctx context.Context, userID string, items []chat.ProfileItem) (chat.ProfileResult, error)
+}
+
+// profileConcurrency bounds the portrait_set calls of one round in flight
+// at once; the Chat client's rate limiter paces them.
+const profileConcurrency = 8
+
 // Config configures an Engine.
 type Config struct {
 	Pool    string       // the user pool ID
@@ -104,6 +116,12 @@ type Outcome struct {
 	Action   Action
 	Reason   string // why it failed or was unmappable
 	Dropped  []string
+
+	// ProfileRefused names the profile fields (PROFILE_ATTRIBUTES) Chat
+	// refused, "Tag (code N)"; ProfileError says why none could be set
+	// after the account was imported or updated ("" when they were).
+	ProfileRefused []string
+	ProfileError   string
 }
 
 // Counts are a sync's tallies. Every listed user lands in exactly one of
@@ -117,6 +135,7 @@ type Counts struct {
 	Imported           int `json:"imported"`
 	Updated            int `json:"updated"` // of AlreadyInChat, re-imported for their profile
 	Failed             int `json:"failed"`
+	ProfileFailed      int `json:"profileFailed"` // of Imported and Updated, accounts whose profile fields could not be set
 	Pages              int `json:"pages"`
 	ChatCalls          int `json:"chatCalls"`
 }
@@ -131,6 +150,7 @@ func (c Counts) Add(o Counts) Counts {
 		Imported:           c.Imported + o.Imported,
 		Updated:            c.Updated + o.Updated,
 		Failed:             c.Failed + o.Failed,
+		ProfileFailed:      c.ProfileFailed + o.ProfileFailed,
 		Pages:              c.Pages + o.Pages,
 		ChatCalls:          c.ChatCalls + o.ChatCalls,
 	}
@@ -207,6 +227,7 @@ func (e *Engine) Stream(ctx context.Context, prefix, token string, stop func() b
 type candidate struct {
 	user    cognito.User
 	account chat.Account
+	profile []chat.ProfileItem
 	dropped []string
 }
 
@@ -233,7 +254,8 @@ func (e *Engine) Users(ctx context.Context, users []cognito.User) (Counts, error
 			continue
 		}
 		seen[a.UserID] = true
-		cands = append(cands, candidate{user: u, account: a, dropped: dropped})
+		items, pdropped := e.cfg.Mapping.ProfileItems(u.Attributes)
+		cands = append(cands, candidate{user: u, account: a, profile: items, dropped: append(dropped, pdropped...)})
 	}
 	if len(cands) == 0 {
 		return c, nil
@@ -304,23 +326,68 @@ func (e *Engine) Users(ctx context.Context, users []cognito.User) (Counts, error
 	if err := imp.Err(); err != nil {
 		why = reason(err)
 	}
-	for _, cd := range send {
+	outs := make([]Outcome, len(send))
+	for i, cd := range send {
 		switch {
 		case failed[cd.account.UserID]:
 			if exists(cd) {
 				c.AlreadyInChat-- // counted once, as a failure
 			}
 			c.Failed++
-			e.report(e.outcome(cd, Failed, why))
+			outs[i] = e.outcome(cd, Failed, why)
 		case exists(cd):
 			c.Updated++
-			e.report(e.outcome(cd, Updated, ""))
+			outs[i] = e.outcome(cd, Updated, "")
 		default:
 			c.Imported++
-			e.report(e.outcome(cd, Imported, ""))
+			outs[i] = e.outcome(cd, Imported, "")
 		}
 	}
+	pc := e.profiles(ctx, send, outs)
+	c.ChatCalls += pc.ChatCalls
+	c.ProfileFailed += pc.ProfileFailed
+	for _, o := range outs {
+		e.report(o)
+	}
 	return c, nil
+}
+
+// profiles sets the profile fields of the accounts of send that were
+// imported or updated, recording in outs what Chat refused or why none
+// could be set. A profile field never fails the account.
+func (e *Engine) profiles(ctx context.Context, send []candidate, outs []Outcome) Counts {
+	ps, ok := e.cfg.Chat.(ProfileSetter)
+	if !ok || len(e.cfg.Mapping.Profile) == 0 {
+		return Counts{}
+	}
+	var (
+		mu  sync.Mutex
+		c   Counts
+		wg  sync.WaitGroup
+		sem = make(chan struct{}, profileConcurrency)
+	)
+	for i, cd := range send {
+		if len(cd.profile) == 0 || outs[i].Action == Failed {
+			continue
+		}
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			res, err := ps.SetProfile(ctx, cd.account.UserID, cd.profile)
+			outs[i].ProfileRefused = res.RefusedTags()
+			if err != nil {
+				outs[i].ProfileError = "portrait_set: " + reason(err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			c.ChatCalls += res.Calls
+			if err != nil {
+				c.ProfileFailed++
+			}
+		})
+	}
+	wg.Wait()
+	return c
 }
 
 func (e *Engine) outcome(cd candidate, a Action, why string) Outcome {
