@@ -66,8 +66,9 @@ func (h *ImportHandler) retry(ctx context.Context, m events.SQSMessage) bool {
 	stats, err := h.importDroppingProfile(ctx, p.Account, out.extra)
 	if err == nil && len(p.Profile) > 0 {
 		pstats, perr := h.setProfile(ctx, p.Account.UserID, p.Profile, out.extra)
-		out.command, out.stats, out.err = chat.CmdPortraitSet, stats.Add(pstats), perr
+		stats = stats.Add(pstats)
 		if perr != nil {
+			out.command, out.stats, out.err = chat.CmdPortraitSet, stats, perr
 			iv.count(metrics.Failed, 1)
 			iv.logOutcome("profile not set, will retry", out)
 			return false
