@@ -21,7 +21,9 @@ import (
 var demoUsage = usage{synopsis: "chatsync demo [-v]", flags: flagsOf(demoFlags), backend: false, description: `
 Demo starts the Chat emulator, an in-memory secret store and the HTTP API on
 loopback ports, all in this process, and runs the real handlers through the
-event paths a deployment uses: a Cognito sign-up, that user's UserSig from
+event paths a deployment uses: a Cognito sign-up (its gender, birthdate and
+custom:tier carried to Chat's profile, as PROFILE_ATTRIBUTES=` + demoProfile + `
+would), that user's UserSig from
 the UserSig function and its login (the emulator checks it as Chat checks
 an SDK login), the admin identifier's UserSig refused, an HTTP import, an
 HTTP batch import, a check, an HTTP delete, a direct delete of an account
@@ -36,6 +38,10 @@ func demoFlags() (*flag.FlagSet, *bool) {
 	verbose := fs.Bool("v", false, "also print the handlers' JSON log lines on stderr")
 	return fs, verbose
 }
+
+// demoProfile is the PROFILE_ATTRIBUTES of the demo's stack: the sign-up
+// carries these fields to Chat with portrait_set.
+const demoProfile = "gender=Tag_Profile_IM_Gender,birthdate=Tag_Profile_IM_BirthDay,custom:tier=Tag_Profile_Custom_Tier"
 
 // The sign-up the demo confirms: events/cognito-signup.json's user.
 const (
@@ -57,7 +63,10 @@ const demoSignUp = `{
       "email_verified": "true",
       "email": "alice@example.com",
       "nickname": "Alice",
-      "picture": "https://example.com/avatars/alice.png"
+      "picture": "https://example.com/avatars/alice.png",
+      "gender": "female",
+      "birthdate": "1990-05-17",
+      "custom:tier": "gold"
     }
   },
   "response": {}
@@ -89,7 +98,11 @@ func (c *cli) demo(ctx context.Context, args []string) error {
 	}
 	log := c.functionLogger(!*verbose)
 	begin := time.Now()
-	stack, err := local.StartEmulator(ctx, local.Options{Logger: log})
+	profile, err := chat.ParseProfileFields(demoProfile)
+	if err != nil {
+		return err
+	}
+	stack, err := local.StartEmulator(ctx, local.Options{Logger: log, Mapping: chat.Mapping{Profile: profile}})
 	if err != nil {
 		return err
 	}
@@ -239,6 +252,12 @@ func (d *demo) signUp(ctx context.Context) ([]string, error) {
 	lines = append(lines, fmt.Sprintf("account %s (the sub without hyphens) imported, Nick %q, FaceUrl %q", a.UserID, a.Nick, a.FaceURL))
 	if a.Nick != "Alice" || a.FaceURL != "https://example.com/avatars/alice.png" {
 		return lines, fmt.Errorf("the profile was not copied from the nickname and picture attributes")
+	}
+	p, _ := d.stack.Emulator.Profile(demoUserID)
+	lines = append(lines, fmt.Sprintf("profile set with portrait_set: %s=%v, %s=%v, %s=%v", chat.TagGender, p[chat.TagGender],
+		chat.TagBirthDay, p[chat.TagBirthDay], "Tag_Profile_Custom_Tier", p["Tag_Profile_Custom_Tier"]))
+	if p[chat.TagGender] != chat.GenderFemale || p[chat.TagBirthDay] != uint32(19900517) || p["Tag_Profile_Custom_Tier"] != "gold" || len(p) != 3 {
+		return lines, fmt.Errorf("profile %v: want the gender, birthdate and custom:tier attributes converted", p)
 	}
 	return lines, nil
 }

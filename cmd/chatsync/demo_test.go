@@ -20,6 +20,7 @@ func TestDemo(t *testing.T) {
 		"backend:  embedded Chat emulator",
 		"[1/10] Cognito sign-up (PostConfirmation_ConfirmSignUp) -> ImportFunction",
 		"account 6b1f9c2e4d3a4e5f8a7b9c0d1e2f3a4b (the sub without hyphens) imported",
+		"profile set with portrait_set: Tag_Profile_IM_Gender=Gender_Type_Female, Tag_Profile_IM_BirthDay=19900517, Tag_Profile_Custom_Tier=gold",
 		`> POST /accounts {"UserID":"alice","Nick":"Alice"}`,
 		`< 200 {"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":"","FailAccounts":[]}`,
 		"zoe NotImported",
@@ -36,7 +37,7 @@ func TestDemo(t *testing.T) {
 		"[3/10] A UserSig for the admin identifier: refused (403)",
 		`< 403 {"error":{"code":"forbidden"`,
 		"PASS  10/10 steps ok",
-		"9 Chat requests to the emulator, 1 secret fetch",
+		"10 Chat requests to the emulator, 1 secret fetch",
 	)
 	if strings.Contains(r.stdout, "FAIL") || strings.Contains(r.stdout, "mismatch") {
 		t.Errorf("a step failed:\n%s", r.stdout)

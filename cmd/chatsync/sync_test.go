@@ -211,3 +211,34 @@ func TestAttachCommand(t *testing.T) {
 	r = run(t, "attach", "-user-pool-id", pool.ID, "-function-arn", other, "-dry-run", "-force")
 	r.want(t, exitOK, "~ LambdaConfig.PostConfirmation: \""+fn+"\" -> \""+other+"\"")
 }
+
+// TestSyncProfileAttributes runs chatsync sync with PROFILE_ATTRIBUTES on a
+// moto pool: the fields reach Chat, a field Chat refuses gets its own line,
+// and a bad setting is a usage error.
+func TestSyncProfileAttributes(t *testing.T) {
+	w := newSyncWorld(t, 12)
+	// nickname holds "N<i>": a custom field, set up in Chat as Nk.
+	w.env["PROFILE_ATTRIBUTES"] = "nickname=Tag_Profile_Custom_Nk"
+	w.emu.SetUpCustomFields("Nk")
+	r := w.run(t, "-profiles")
+	r.want(t, exitOK, "0 failed")
+	for id := range w.want {
+		if p, _ := w.emu.Profile(id); p["Tag_Profile_Custom_Nk"] == nil {
+			t.Errorf("%s: profile %v, want the custom field set", id, p)
+		}
+	}
+	for _, id := range w.seeded {
+		if p, _ := w.emu.Profile(id); p["Tag_Profile_Custom_Nk"] == nil {
+			t.Errorf("%s (already in Chat, -profiles): profile %v, want the custom field set", id, p)
+		}
+	}
+
+	// A custom field not set up in Chat: refused, reported, no account fails.
+	w.env["PROFILE_ATTRIBUTES"] = "nickname=Tag_Profile_Custom_Other"
+	r = w.run(t, "-profiles")
+	r.want(t, exitOK, "profile-refused\tTag_Profile_Custom_Other (code 40001)")
+
+	w.env["PROFILE_ATTRIBUTES"] = "nickname=Tag_Profile_IM_Mood"
+	r = w.run(t)
+	r.want(t, exitUsage, "PROFILE_ATTRIBUTES")
+}

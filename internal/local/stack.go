@@ -248,6 +248,8 @@ func (s *Stack) handlers(log *slog.Logger, o Options) {
 		UserPoolID:       o.UserPoolID,
 		UserSigTTL:       ttl,
 		MetricsNamespace: metrics.DefaultNamespace,
+
+		ProfileAttributes: m.Profile.String(), // as the functions read PROFILE_ATTRIBUTES
 	}}
 	s.Import = p.Metered("import", p.ImportHandler())
 	s.Delete = p.Metered("delete", p.DeleteHandler())

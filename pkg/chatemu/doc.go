@@ -1,10 +1,13 @@
 // Package chatemu emulates the account commands of the Tencent Cloud Chat
-// server REST API in memory, for tests, benchmarks and local demos.
+// server REST API, and the profile commands that set and read an
+// account's profile fields, in memory, for tests, benchmarks and local
+// demos.
 //
 // A Server is an http.Handler for one app (one SDKAppID, one key, one admin
 // identifier) serving POST {base}/v4/im_open_login_svc/{command} for
 // account_import, multiaccount_import, account_delete, account_check and
-// kick. Start, StartTLS and StartTest serve it on a loopback port. Beside
+// kick, and POST {base}/v4/profile/{command} for portrait_set and
+// portrait_get. Start, StartTLS and StartTest serve it on a loopback port. Beside
 // the admin check of every request, Login checks a user's login as the Chat
 // SDK's login(UserID, UserSig) is checked.
 //
@@ -14,8 +17,9 @@
 // application/json) unless noted. The checks run in this order, and the
 // first that fails answers:
 //
-//   - Path: a path under /v4/ that is not one of the five commands answers
-//     60009; a path outside /v4/ answers HTTP 404 (also with a 60009
+//   - Path: a path under /v4/ that is not one of the seven commands under
+//     its own service answers 60009 (portrait_set under
+//     im_open_login_svc, or account_import under profile, too); a path outside /v4/ answers HTTP 404 (also with a 60009
 //     envelope), as a wrong base URL would.
 //   - Method: anything but POST answers 60002.
 //   - Query: sdkappid missing 60012; not a number, or not this app's 60006;
@@ -42,6 +46,19 @@
 //     entries (70206), each UserID checked as account_import's (70402).
 //   - kick: {"UserID"}, checked as account_import's UserID (70402; 60015
 //     when not a string).
+//   - portrait_set: {"From_Account","ProfileItem":[{"Tag","Value"}]}.
+//     From_Account missing or not a string, ProfileItem empty, a Tag that is
+//     not one of Tag_Profile_IM_Nick, _Image, _Gender, _BirthDay,
+//     _SelfSignature, _Location or a custom field set up for the app
+//     (Options.CustomProfileFields, SetUpCustomFields), a Value missing or
+//     of the wrong type (BirthDay an integer from 0 to 4294967295, the
+//     others strings): 40001. Gender other than Gender_Type_Male, _Female,
+//     _Unknown, or a string that is not valid UTF-8: 40005. A string over
+//     500 bytes: 40601; Location over 16 bytes: 40605. One bad field
+//     refuses the whole request and sets nothing. Then an account that
+//     does not exist answers 40003.
+//   - portrait_get: {"To_Account":[...],"TagList":[...]}: To_Account of 1
+//     to 100 entries (70206), TagList not empty and of known tags (40001).
 //
 // Then the command runs, atomically against concurrent requests:
 //
@@ -56,6 +73,12 @@
 //     state was invalidated (see KickedAt; the record outlives a delete);
 //     an account that does not exist answers 70107, as Tencent documents,
 //     and nothing is recorded.
+//   - portrait_set sets every field of the request at once (Nick and
+//     Image change the account's Nick and FaceUrl); portrait_get answers
+//     one UserProfileItem per account, in order, with the fields of
+//     TagList that are set (ResultCode 40003 for an account that does not
+//     exist). Deleting an account deletes its profile. Profile inspects
+//     the fields.
 //   - Trial cap (Options.TrialCap): account_import of a new account beyond
 //     the cap answers 70398; multiaccount_import imports new accounts up to
 //     the cap and lists the rest in FailAccounts, answering FAIL 70398 if
@@ -85,7 +108,10 @@
 //   - The 3-month ban on re-importing a deleted UserID (paid editions), the
 //     70050 lockout after repeated UserSig failures, 71000 (deletion
 //     disabled in the console), IP allow-lists (60021), the server's own 3 s
-//     timeout, and any command outside the five above.
+//     timeout, and any command outside the seven above; of the profile, the
+//     standard fields other than those listed (AllowType, Language, ...),
+//     bytes values, the 8-byte integer fields, and custom fields' read and
+//     write permissions.
 //   - Any limit on UserID characters beyond length and UTF-8, a UserSig
 //     dated in the future, the userbuf content, or the legacy
 //     multiaccount_import body {"Accounts":[...]}.
@@ -96,7 +122,8 @@
 // Where Tencent's documentation does not say which code a check answers
 // (missing or bad random or contenttype, a non-POST method, an oversized
 // body, a wrong sdkappid, an invalid entry in a batch, a batch count out of
-// range), the emulator picks the documented code that fits best, as listed
+// range, a custom profile field that is not set up, a Gender value or a
+// string that is not valid UTF-8), the emulator picks the documented code that fits best, as listed
 // above; the real service may differ. The same holds for the order of the
 // checks and for the text of ErrorInfo, which never carries the key, a
 // UserSig or a query value.
@@ -108,6 +135,7 @@
 // SetFaultFunc installs a function that may fault any request, for soak
 // tests. RotateKey changes the key. Requests, TotalRequests and
 // ResetCounters count requests per command, rejected and faulted ones
-// included; they also reset Logins. Seed, Has, Account, Accounts, Len and
-// KickedAt inspect and prepare the accounts.
+// included; they also reset Logins. Seed, Has, Account, Accounts, Len,
+// KickedAt and Profile inspect and prepare the accounts; SetUpCustomFields
+// sets up custom profile fields as the Chat console does.
 package chatemu
