@@ -95,8 +95,9 @@ type Server struct {
 	profiles map[string]map[string]any // each account's profile fields beyond Nick and FaceUrl, by tag
 	custom   map[string]bool           // custom profile keys set up
 
-	kicks  map[string]time.Time // when each account was last kicked
-	logins int                  // logins accepted by Login
+	kicks      map[string]time.Time // when each account was last kicked
+	logins     int                  // logins accepted by Login
+	registered int                  // accounts Login created (the SDK's first-login sign-up)
 }
 
 // New returns an emulator for the app that opts describe, holding no
@@ -367,14 +368,15 @@ func (s *Server) TotalRequests() int {
 	return s.total
 }
 
-// ResetCounters sets every request counter, and the count of logins, to
-// zero.
+// ResetCounters sets every request counter, and the counts of logins and
+// of accounts registered at login, to zero.
 func (s *Server) ResetCounters() {
 	s.mu.Lock()
 	clear(s.counts)
 	clear(s.rateLimited)
 	s.total = 0
 	s.logins = 0
+	s.registered = 0
 	s.mu.Unlock()
 }
 

@@ -2,6 +2,7 @@ package sqsqueue_test
 
 import (
 	"context"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -30,6 +31,7 @@ func TestSendAgainstSQS(t *testing.T) {
 		UserName:      "dave",
 		Reason:        "chat account_import: code 70500 (transient): server error",
 		FirstFailedAt: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC),
+		Profile:       []chat.ProfileItem{{Tag: chat.TagGender, Value: chat.GenderFemale}, {Tag: chat.TagBirthDay, Value: float64(19900517)}},
 	}
 	if err := q.Send(ctx, sent); err != nil {
 		t.Fatal(err)
@@ -44,7 +46,7 @@ func TestSendAgainstSQS(t *testing.T) {
 		t.Fatal(err)
 	}
 	sent.Version = chat.PendingVersion
-	if p != sent {
+	if !reflect.DeepEqual(p, sent) {
 		t.Errorf("received %+v\nwant %+v", p, sent)
 	}
 	if a := m.MessageAttributes["userName"]; a.StringValue == nil || *a.StringValue != "dave" {
