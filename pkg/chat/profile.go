@@ -232,11 +232,13 @@ func Gender(v string) string {
 func BirthDay(v string) (uint32, error) {
 	v = strings.TrimSpace(v)
 	t, err := time.Parse(time.DateOnly, v)
+	// The messages leave the value out: it is personal data, and they
+	// reach the logs.
 	if err != nil || len(v) != len(time.DateOnly) {
-		return 0, fmt.Errorf("%q is not a date of the form YYYY-MM-DD", v)
+		return 0, errors.New("not a date of the form YYYY-MM-DD")
 	}
 	if t.Year() < 1 {
-		return 0, fmt.Errorf("%q has no year", v)
+		return 0, errors.New("the date has no year")
 	}
 	return uint32(t.Year()*10000 + int(t.Month())*100 + t.Day()), nil
 }

@@ -296,7 +296,7 @@ func (h *ImportHandler) cognito(iv *invocation, payload []byte) ([]byte, error) 
 		iv.count(metrics.Imported, 1)
 		if perr != nil {
 			pending.Reason = "profile fields: " + perr.Error()
-			h.queueProfile(iv, pending, out)
+			h.queueProfile(iv, pending, out, perr)
 			return payload, nil
 		}
 		iv.logOutcome("import done", out)

@@ -49,8 +49,9 @@ func (h *ImportHandler) logDropped(ctx context.Context, userID string, dropped [
 // fields could not be set in time to the retry queue, which imports it
 // again (a no-op) and sets them. Without a queue, or when sending fails,
 // the fields are logged as not set: the account itself is there.
-func (h *ImportHandler) queueProfile(iv *invocation, p chat.PendingImport, out outcome) {
-	out.extra = append(out.extra, slog.String("reason", p.Reason))
+func (h *ImportHandler) queueProfile(iv *invocation, p chat.PendingImport, out outcome, cause error) {
+	// A warning, not an error: the account exists.
+	out.command, out.err, out.warn = chat.CmdPortraitSet, cause, true
 	if h.cfg.RetryQueue == nil {
 		out.extra = append(out.extra, slog.String("why", "no retry queue"))
 		iv.logOutcome("profile not set", out)

@@ -126,7 +126,7 @@ func TestCognitoProfileNoQueue(t *testing.T) {
 	if err != nil || !bytes.Equal(out, in) || !e.emu.Has(wantSub) {
 		t.Fatalf("reply %s, %v, account %v", out, err, e.emu.Has(wantSub))
 	}
-	if e.logs.has(t, "profile not set") == nil || e.logs.has(t, "lost import") != nil {
+	if line := e.logs.has(t, "profile not set"); line == nil || line["level"] != "WARN" || e.logs.has(t, "lost import") != nil {
 		t.Errorf("want a \"profile not set\" line and no lost import:\n%s", e.logs.String())
 	}
 }
