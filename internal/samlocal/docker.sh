@@ -15,6 +15,9 @@
 # container traffic leaves the machine: containers reach only the host's
 # bridge address, where `chatsync emulator` listens.
 #
+# Published ports go through retryproxy (built here with Go), which waits
+# for the container to listen: see retryproxy/main.go.
+#
 # Exit status 3 from start means "Docker cannot run here" (no root, no
 # dockerd, the daemon did not come up); the Makefile turns it into a skip
 # outside CI and a failure under CI=true.
@@ -76,12 +79,16 @@ start() {
 	mkdir -p "$STATE"
 	export DOCKER_HOST="unix://$SOCK"
 	if ! docker info >/dev/null 2>&1; then
+		# The userland proxy that waits for the container (see
+		# retryproxy/main.go for why).
+		(cd "$(dirname "${BASH_SOURCE[0]}")" && ${GO:-go} build -o "$STATE/retryproxy" ./retryproxy) ||
+			cannot "cannot build retryproxy"
 		# No container may route off the machine.
 		sysctl -qw net.ipv4.ip_forward=0 2>/dev/null || true
 		[ "$(cat /proc/sys/net/ipv4/ip_forward)" = 0 ] || cannot "IP forwarding is on and cannot be turned off"
 		dockerd --host "$DOCKER_HOST" --pidfile "$STATE/dockerd.pid" --data-root "$STATE/data" \
 			--exec-root "$STATE/exec" --iptables=false --ip6tables=false --ip-masq=false --ip-forward=false \
-			--dns 127.0.0.1 --bip "$BRIDGE_IP/24" >"$STATE/dockerd.log" 2>&1 &
+			--dns 127.0.0.1 --bip "$BRIDGE_IP/24" --userland-proxy-path "$STATE/retryproxy" >"$STATE/dockerd.log" 2>&1 &
 		for _ in $(seq 1 60); do
 			docker info >/dev/null 2>&1 && break
 			sleep 0.5
