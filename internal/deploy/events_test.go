@@ -219,9 +219,9 @@ func TestSQSRetryEvent(t *testing.T) {
 // default (AWS::NoValue), for local runs; env.json, for runs against real
 // AWS, leaves them out.
 var localOnly = map[string]bool{
-	"CHAT_BASE_URL":                    true,
-	"AWS_ENDPOINT_URL_SECRETS_MANAGER": true,
-	"AWS_ENDPOINT_URL_SQS":             true,
+	"CHAT_BASE_URL":                              true,
+	"AWS_ENDPOINT_URL_SECRETS_MANAGER":           true,
+	"AWS_ENDPOINT_URL_SQS":                       true,
 	"AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER": true,
 }
 
