@@ -29,7 +29,7 @@ LAMBDA_GOFLAGS := -tags lambda.norpc -trimpath -ldflags='-s -w'
 FUZZTIME ?= 10s
 
 .PHONY: all test bench demo local build build-ImportFunction build-DeleteFunction \
-	build-UserSigFunction build-SyncFunction sam-build lint fuzz tools clean distclean
+	build-UserSigFunction build-SyncFunction sam-build sam-local lint fuzz tools clean distclean
 
 all: build
 
@@ -75,6 +75,15 @@ $(FUNCTIONS:%=build-%Function): build-%Function:
 ## sam-build: the real SAM CLI build into .aws-sam/build (settings in samconfig.toml).
 sam-build:
 	$(SAM) build
+
+## sam-local: with Docker (root), `sam build`, then `sam local invoke` of every
+## function with its sample events and `sam local start-api` with the curl
+## examples of docs/local-tools.md, against `chatsync emulator`, each outcome
+## checked (internal/samlocal). Where Docker cannot start it says so and
+## skips; under CI=true it fails. `internal/samlocal/docker.sh install`
+## installs Docker, qemu and busybox from Debian's packages first.
+sam-local:
+	SAM="$(abspath $(SAM))" GO="$(GO)" internal/samlocal/run.sh
 
 ## lint: cfn-lint, plus `sam validate --lint` when the SAM CLI is present.
 lint:

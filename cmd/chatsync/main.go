@@ -72,6 +72,7 @@ func init() {
 	commands = []*command{
 		{"demo", "run the handlers end to end against an in-process Chat emulator", (*cli).demo, demoUsage},
 		{"local", "serve the HTTP API on 127.0.0.1:3000, like `sam local start-api`", (*cli).local, localUsage},
+		{"emulator", "serve the Chat emulator and a Secrets Manager stand-in for `sam local`", (*cli).emulator, emulatorUsage},
 		{"invoke", "run one event through a function, like `sam local invoke`", (*cli).invoke, invokeUsage},
 		{"accounts", "import, delete or check accounts (for operators)", (*cli).accounts, accountsUsage},
 		{"sync", "bring every user of a Cognito user pool into Chat", (*cli).sync, syncUsage},

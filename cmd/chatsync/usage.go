@@ -16,6 +16,7 @@ accounts for operators.
 Usage:
   chatsync demo [-v]
   chatsync local [-addr HOST:PORT] [-seed IDS] [-q] [backend flags]
+  chatsync emulator [-addr HOST:PORT] [-state FILE]
   chatsync invoke [-seed=false] [-timeout D] [-q] [backend flags] import|delete|usersig EVENT.json|-
   chatsync accounts [-f FILE] [-progress] [-v] [backend flags] import|delete|check [USERID...|-]
   chatsync sync -user-pool-id POOL [-dry-run] [-profiles] [-report FILE] [-v] [backend flags]

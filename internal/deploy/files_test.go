@@ -77,7 +77,7 @@ func TestCIScript(t *testing.T) {
 		t.Errorf(".ci/run is not executable")
 	}
 	s := string(b)
-	for _, want := range []string{"#!/usr/bin/env bash", "set -euo pipefail", "export CI=true", "make test"} {
+	for _, want := range []string{"#!/usr/bin/env bash", "set -euo pipefail", "export CI=true", "make test", "docker.sh install", "sam-local"} {
 		if !strings.Contains(s, want) {
 			t.Errorf(".ci/run lacks %q", want)
 		}

@@ -79,6 +79,24 @@ func Start(tb testing.TB) *Server {
 	return s
 }
 
+// StartAt is Start on a given address, such as a Docker bridge's, for a
+// server that containers must reach.
+func StartAt(tb testing.TB, host string, port int) *Server {
+	tb.Helper()
+	bin, err := exec.LookPath(Binary)
+	if err != nil {
+		failOrSkip(tb, fmt.Errorf("%w: %v", errMissing, err))
+		return nil
+	}
+	s, err := startOnce(bin, host, port)
+	if err != nil {
+		tb.Fatalf("moto: %v", err)
+		return nil
+	}
+	tb.Cleanup(s.Stop)
+	return s
+}
+
 var shared struct {
 	once sync.Once
 	srv  *Server
@@ -138,24 +156,24 @@ func start() (*Server, error) {
 		return nil, fmt.Errorf("%w: %v", errMissing, err)
 	}
 	for attempt := 1; ; attempt++ {
-		s, err := startOnce(bin)
+		port, err := freePort()
+		if err != nil {
+			return nil, err
+		}
+		s, err := startOnce(bin, "127.0.0.1", port)
 		if err == nil || attempt == 3 {
 			return s, err
 		}
 	}
 }
 
-func startOnce(bin string) (*Server, error) {
-	port, err := freePort()
-	if err != nil {
-		return nil, err
-	}
+func startOnce(bin, host string, port int) (*Server, error) {
 	s := &Server{
-		URL:    "http://127.0.0.1:" + strconv.Itoa(port),
+		URL:    "http://" + net.JoinHostPort(host, strconv.Itoa(port)),
 		out:    &syncbuf.Buffer{},
 		exited: make(chan struct{}),
 	}
-	s.cmd = exec.Command(bin, "-H", "127.0.0.1", "-p", strconv.Itoa(port))
+	s.cmd = exec.Command(bin, "-H", host, "-p", strconv.Itoa(port))
 	s.cmd.Stdout = s.out
 	s.cmd.Stderr = s.out
 	setProcAttr(s.cmd)

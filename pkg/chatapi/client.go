@@ -72,8 +72,11 @@ func SharedRateLimits(share float64) map[string]float64 {
 // Config configures a Client. Only Credentials and one of Region and BaseURL
 // are required.
 type Config struct {
-	Region      string // a key of Regions
-	BaseURL     string // overrides Region; https unless the host is loopback
+	Region  string // a key of Regions
+	BaseURL string // overrides Region; https unless the host is loopback or PlainHTTP is set
+	// PlainHTTP lets BaseURL be plain http to any host: set only when the
+	// caller's own rule has allowed it (pkg/config, for local runs).
+	PlainHTTP   bool
 	Credentials CredentialsSource
 
 	HTTPClient *http.Client // default: NewHTTPClient()
@@ -121,7 +124,7 @@ type signedQuery struct {
 
 // New returns a Client for cfg.
 func New(cfg Config) (*Client, error) {
-	bases, err := baseURLs(cfg.Region, cfg.BaseURL)
+	bases, err := baseURLs(cfg.Region, cfg.BaseURL, cfg.PlainHTTP)
 	if err != nil {
 		return nil, err
 	}

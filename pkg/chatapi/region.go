@@ -41,9 +41,9 @@ func RegionNames() []string {
 
 // baseURLs returns the base URLs to call, primary first: the region's two
 // domains, or the one base URL given.
-func baseURLs(region, base string) ([]string, error) {
+func baseURLs(region, base string, plainHTTP bool) ([]string, error) {
 	if base != "" {
-		u, err := ParseBaseURL(base)
+		u, err := parseBaseURL(base, plainHTTP)
 		if err != nil {
 			return nil, err
 		}
@@ -71,7 +71,14 @@ func LookupRegion(name string) (Region, error) {
 // ParseBaseURL checks a CHAT_BASE_URL and returns it without a trailing
 // slash. It must be https unless its host is a loopback address, and carry no
 // query or fragment.
-func ParseBaseURL(s string) (string, error) {
+func ParseBaseURL(s string) (string, error) { return parseBaseURL(s, false) }
+
+// ParseLocalBaseURL is ParseBaseURL for a base URL whose plain http its
+// caller has already allowed (pkg/config's rule for local runs under the
+// SAM CLI): it accepts http to any host.
+func ParseLocalBaseURL(s string) (string, error) { return parseBaseURL(s, true) }
+
+func parseBaseURL(s string, plainHTTP bool) (string, error) {
 	u, err := url.Parse(strings.TrimSpace(s))
 	if err != nil {
 		return "", fmt.Errorf("chat base URL: %w", err)
@@ -82,7 +89,7 @@ func ParseBaseURL(s string) (string, error) {
 	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
 		return "", fmt.Errorf("chat base URL %q: must not carry a query, fragment or user info", s)
 	}
-	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
+	if u.Scheme == "http" && !plainHTTP && !isLoopback(u.Hostname()) {
 		return "", fmt.Errorf("chat base URL %q: https is required unless the host is loopback", s)
 	}
 	return strings.TrimRight(u.String(), "/"), nil

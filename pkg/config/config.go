@@ -52,6 +52,7 @@ type Config struct {
 	AuthMode   string        // HTTP_AUTH_MODE: "iam" (default) or "jwt"
 	AdminGroup string        // ADMIN_GROUP, default handler.DefaultAdminGroup
 	RateShare  float64       // CHAT_RATE_SHARE: the fraction of Tencent's caps one process may use, default 1
+	LocalRun   bool          // AWS_SAM_LOCAL is "true": plain http may reach a private address (PlainHTTPAllowed)
 
 	UserIDAttribute    string // USER_ID_ATTRIBUTE, default chat.DefaultUserIDAttribute
 	NickAttribute      string // NICK_ATTRIBUTE, default chat.DefaultNickAttribute
@@ -99,13 +100,14 @@ func Load(getenv func(string) string) (Config, error) {
 		UserPoolID:         get(EnvUserPoolID, ""),
 		MetricsNamespace:   get(EnvMetricsNamespace, metrics.DefaultNamespace),
 		SyncQueueURL:       get(EnvSyncQueueURL, ""),
+		LocalRun:           LocalRun(getenv),
 	}
 	var errs []string
 	if c.SecretID == "" {
 		errs = append(errs, EnvSecretID+" is required")
 	}
 	var err error
-	if c.Region, c.BaseURL, err = Endpoint(get(EnvRegion, ""), get(EnvBaseURL, "")); err != nil {
+	if c.Region, c.BaseURL, err = endpoint(get(EnvRegion, ""), get(EnvBaseURL, ""), c.LocalRun); err != nil {
 		errs = append(errs, err.Error())
 	}
 	if c.SecretTTL, err = SecretTTL(get(EnvSecretTTL, "")); err != nil {
@@ -186,9 +188,19 @@ var ErrNoEndpoint = errors.New(EnvRegion + " or " + EnvBaseURL + " is required")
 // and returns them normalised. A base URL overrides the region; the region
 // is then not checked.
 func Endpoint(region, baseURL string) (string, string, error) {
+	return endpoint(region, baseURL, false)
+}
+
+// endpoint is Endpoint where local (see LocalRun) lets a plain http base
+// URL reach the addresses PlainHTTPAllowed names.
+func endpoint(region, baseURL string, local bool) (string, string, error) {
 	region, baseURL = strings.TrimSpace(region), strings.TrimSpace(baseURL)
 	if baseURL != "" {
-		u, err := chatapi.ParseBaseURL(baseURL)
+		parse := chatapi.ParseBaseURL
+		if local && PlainHTTPAllowed(hostname(baseURL), true) {
+			parse = chatapi.ParseLocalBaseURL
+		}
+		u, err := parse(baseURL)
 		if err != nil {
 			return "", "", fmt.Errorf("%s: %w", EnvBaseURL, err)
 		}

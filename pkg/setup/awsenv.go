@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/chatsync/chat-lambdas/pkg/config"
 )
 
 // awsEnv is the AWS SDK configuration a function takes from the
@@ -67,6 +68,9 @@ func loadAWSEnv(getenv func(string) string) (*awsEnv, error) {
 	if e.dualStack, err = boolEnv(getenv, "AWS_USE_DUALSTACK_ENDPOINT"); err != nil {
 		return nil, err
 	}
+	if err := checkEndpoints(getenv); err != nil {
+		return nil, err
+	}
 	if v := getenv("AWS_MAX_ATTEMPTS"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
@@ -75,6 +79,37 @@ func loadAWSEnv(getenv func(string) string) (*awsEnv, error) {
 		e.cfg.RetryMaxAttempts = n
 	}
 	return e, nil
+}
+
+// endpointServices are the services the functions call, as named in
+// AWS_ENDPOINT_URL_<SERVICE>.
+var endpointServices = []string{"SECRETS_MANAGER", "SQS", "COGNITO_IDENTITY_PROVIDER"}
+
+// checkEndpoints holds the endpoint URLs set for those services (and
+// AWS_ENDPOINT_URL) to the rule the Chat base URL follows: https, or plain
+// http only to loopback or, in a local run, a private address
+// (config.PlainHTTPAllowed). An empty variable is unset, as for the SDK.
+func checkEndpoints(getenv func(string) string) error {
+	if ignore, _ := strconv.ParseBool(getenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")); ignore {
+		return nil
+	}
+	local := config.LocalRun(getenv)
+	var errs []string
+	for _, s := range append([]string{""}, endpointServices...) {
+		k := "AWS_ENDPOINT_URL"
+		if s != "" {
+			k += "_" + s
+		}
+		if v := getenv(k); v != "" {
+			if err := config.CheckEndpointURL(k, v, local); err != nil {
+				errs = append(errs, err.Error())
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return errors.New("AWS environment: " + strings.Join(errs, "; "))
+	}
+	return nil
 }
 
 func boolEnv(getenv func(string) string, k string) (bool, error) {

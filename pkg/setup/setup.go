@@ -146,7 +146,7 @@ func New(ctx context.Context, cfg config.Config, getenv func(string) string, log
 	var client *chatapi.Client
 	if !o.noChat {
 		var err error
-		client, err = chatapi.New(chatapi.Config{Region: cfg.Region, BaseURL: cfg.BaseURL, Credentials: creds, RateLimits: chatapi.SharedRateLimits(cfg.RateShare)})
+		client, err = chatapi.New(chatapi.Config{Region: cfg.Region, BaseURL: cfg.BaseURL, PlainHTTP: cfg.LocalRun, Credentials: creds, RateLimits: chatapi.SharedRateLimits(cfg.RateShare)})
 		if err != nil {
 			return nil, err
 		}
