@@ -27,7 +27,8 @@ type DeleteConfig struct {
 }
 
 // DeleteHandler is the delete function: DELETE /accounts/{userId},
-// POST /accounts/delete and direct invocation.
+// POST /accounts/delete, direct invocation, and lifecycle events (from
+// their SQS queue, or delivered directly).
 type DeleteHandler struct {
 	base
 	cfg DeleteConfig
@@ -48,6 +49,8 @@ func (h *DeleteHandler) Invoke(ctx context.Context, payload []byte) ([]byte, err
 		return h.http(iv, payload, k)
 	case kindLifecycle:
 		return h.lifecycle(iv, payload)
+	case kindSQS:
+		return h.sqs(iv, payload)
 	case kindDelete:
 		var b deleteBody
 		if err := decodeBody(payload, &b); err != nil {
