@@ -33,8 +33,8 @@ func TestLifecycleFromQueue(t *testing.T) {
 	deleteBatch := sqsBatch(t,
 		wrap(t, fixture(t, "cloudtrail-admin-delete-user.json", ""), "us-east-1_EXAMPLE"), // m0: wrapped
 		[]byte(`{"userPoolId":"us-east-1_EXAMPLE","event":"not an event"}`),               // m1: malformed
-		[]byte(`{"hello":"world"}`),                                                         // m2: foreign
-		fixture(t, "cloudtrail-admin-delete-user.json", ""),                                // m3: bare, no stack pool known: refused
+		[]byte(`{"hello":"world"}`),                         // m2: foreign
+		fixture(t, "cloudtrail-admin-delete-user.json", ""), // m3: bare, no stack pool known: refused
 	)
 
 	e.emu.Inject(chatemu.Fault{Status: 502, Times: 1 << 20})
