@@ -29,7 +29,19 @@ type Message struct {
 	Prefix   string `json:"prefix"`          // the stream: the sub's first hex digit
 	Token    string `json:"token,omitempty"` // the next page; "" for the first
 	Profiles bool   `json:"profiles"`        // re-import users already in Chat (profile update)
+
+	// Stalled counts the rounds in a row, up to this message, whose
+	// invocation handed the stream on from the page it started at.
+	Stalled int `json:"stalled,omitempty"`
 }
+
+// MaxStalledRounds is how many rounds in a row a stream may end where it
+// began (Cognito throttling every ListUsers call, say) before its message
+// fails instead of handing the same page on once more: failing, the
+// message is delivered again and, after the queue's maxReceiveCount, moved
+// to the dead-letter queue, whose alarm tells an operator. Handing it on
+// would go round forever with nothing to see.
+const MaxStalledRounds = 5
 
 // Start is the scheduled event: {"sync":"start"}, optionally with
 // "profiles":true.
@@ -197,8 +209,17 @@ func (h *Handler) message(ctx context.Context, m events.SQSMessage) bool {
 		return true
 	}
 	// Out of time (err from the work deadline) or stopped by the margin:
-	// hand the stream on from where it is.
+	// hand the stream on from where it is, unless it has not moved for
+	// MaxStalledRounds rounds.
 	cont := Message{Version: MessageVersion, Prefix: msg.Prefix, Token: next, Profiles: msg.Profiles}
+	if next == msg.Token {
+		cont.Stalled = msg.Stalled + 1
+	}
+	if cont.Stalled >= MaxStalledRounds {
+		log.ErrorContext(ctx, "sync stream stalled", append(attrs, slog.Int("rounds", cont.Stalled),
+			slog.String("why", "no page listed in these rounds in a row: the message fails, to reach the dead-letter queue"))...)
+		return false
+	}
 	if err := h.send(ctx, cont); err != nil {
 		log.ErrorContext(ctx, "sync continuation not sent", append(attrs, slog.String("error", err.Error()))...)
 		return false
