@@ -11,12 +11,42 @@ import (
 	"github.com/chatsync/chat-lambdas/pkg/metrics"
 )
 
-// Users reads a Cognito user's current attributes, for lifecycle events:
-// by sub, or by username. A user that does not exist (any more) is
+// Users reads a Cognito user's current attributes, for lifecycle events.
+// UserByName is AdminGetUser (Cognito's UserRead quota, 120 requests a
+// second by default, adjustable), which also takes a local user's sub as the
+// username; UserBySub is ListUsers with a sub filter (the UserList quota, 30
+// a second, not adjustable, which the pool sync needs), used only when
+// AdminGetUser finds no one. A user that does not exist (any more) is
 // ErrUserNotFound.
 type Users interface {
 	UserBySub(ctx context.Context, pool, sub string) (User, error)
 	UserByName(ctx context.Context, pool, username string) (User, error)
+}
+
+// readUser reads the user l names from pool, as they are now: AdminGetUser
+// by username when the event names one, else with the sub as the username,
+// and ListUsers by sub only when that finds no one (a user of an external
+// provider, whose username is not their sub). A user found under the event's
+// username whose sub is not the event's is someone else, who took the name
+// since: the event's user is looked for by sub.
+func readUser(ctx context.Context, users Users, pool string, l lifecycle.Lookup) (User, error) {
+	ours := func(u User) bool { return l.Sub == "" || u.Attributes["sub"] == l.Sub }
+	for _, name := range []string{l.Username, l.Sub} {
+		if name == "" {
+			continue
+		}
+		u, err := users.UserByName(ctx, pool, name)
+		switch {
+		case err == nil && ours(u):
+			return u, nil
+		case err != nil && !errors.Is(err, ErrUserNotFound):
+			return User{}, err
+		}
+	}
+	if l.Sub == "" {
+		return User{}, ErrUserNotFound
+	}
+	return users.UserBySub(ctx, pool, l.Sub)
 }
 
 // User is what a lifecycle import needs of a Cognito user.
@@ -139,15 +169,7 @@ func (h *ImportHandler) lifecycle(iv *invocation, payload []byte) ([]byte, error
 	ctx, cancel := withDeadline(iv.ctx, iv.start, 0, iv.answerMargin)
 	defer cancel()
 	pool := ev.StackPool(h.cfg.UserPoolID)
-	var (
-		u   User
-		err error
-	)
-	if d.Lookup.Sub != "" {
-		u, err = h.cfg.Users.UserBySub(ctx, pool, d.Lookup.Sub)
-	} else {
-		u, err = h.cfg.Users.UserByName(ctx, pool, d.Lookup.Username)
-	}
+	u, err := readUser(ctx, h.cfg.Users, pool, d.Lookup)
 	switch {
 	case errors.Is(err, ErrUserNotFound):
 		return iv.lifecycleDone(out, "ignored", "the user is no longer in the pool", ""), nil
