@@ -144,6 +144,12 @@ func (iv *invocation) lifecycleEnd(out outcome, err error, done metrics.Name) ([
 	}
 }
 
+// quoted returns s in double quotes, as JSON writes it.
+func quoted(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
 // retryable reports whether a Chat failure may pass by itself.
 func retryable(err error) bool {
 	switch chat.ErrorClass(err) {
@@ -199,12 +205,31 @@ func (h *ImportHandler) lifecycle(iv *invocation, payload []byte) ([]byte, error
 // as deleted.
 func (h *DeleteHandler) lifecycle(iv *invocation, payload []byte) ([]byte, error) {
 	out := outcome{event: "lifecycle"}
-	_, d, reply, done := iv.lifecycle(payload, h.cfg.UserPoolID, true, &out)
+	ev, d, reply, done := iv.lifecycle(payload, h.cfg.UserPoolID, true, &out)
 	if done {
 		return reply, nil
 	}
 	ctx, cancel := withDeadline(iv.ctx, iv.start, 0, iv.answerMargin)
 	defer cancel()
+	if iv.auth.Mapping.UserIDAttribute == chat.SourceUsername {
+		// The event names the account by username, which a new user may
+		// have taken since (or, in a case-insensitive pool, which names
+		// another case of a user who still exists): the account is deleted
+		// only when no user of that name exists now.
+		if h.cfg.Users == nil {
+			return iv.lifecycleDone(out, "refused", "with USER_ID_ATTRIBUTE=username a delete needs to check the pool for a user of that name, and the function cannot read the pool (no USER_POOL_ID or permission set up)", ""), nil
+		}
+		u, err := h.cfg.Users.UserByName(ctx, ev.StackPool(h.cfg.UserPoolID), d.UserID)
+		switch {
+		case err == nil:
+			out.extra = append(out.extra, slog.String("cognitoUsername", u.Username))
+			return iv.lifecycleDone(out, "ignored", "a user named "+quoted(d.UserID)+" exists in the pool now (registered again, or the event named another case of the name): the account is kept", d.UserID), nil
+		case !errors.Is(err, ErrUserNotFound):
+			out.userIDs = []string{d.UserID}
+			return iv.lifecycleFailed(out, err)
+		}
+	}
+	// The one place a lifecycle delete reaches Chat.
 	out.userIDs = []string{d.UserID}
 	out.command = chat.CmdKick
 	stats, err := h.cfg.Chat.Kick(ctx, d.UserID)

@@ -2,6 +2,8 @@ package handler_test
 
 import (
 	"context"
+	"errors"
+	"strings"
 	"testing"
 
 	"github.com/chatsync/chat-lambdas/pkg/chat"
@@ -14,6 +16,7 @@ import (
 type quotaPool struct {
 	users             []quotaUser
 	adminGet, listing int
+	fail              error // every call's error, when set
 }
 
 type quotaUser struct {
@@ -23,6 +26,9 @@ type quotaUser struct {
 
 func (p *quotaPool) UserByName(_ context.Context, _, name string) (handler.User, error) {
 	p.adminGet++
+	if p.fail != nil {
+		return handler.User{}, p.fail
+	}
 	for _, u := range p.users {
 		if u.Username == name || (!u.external && u.Attributes["sub"] == name) {
 			return u.User, nil
@@ -83,3 +89,51 @@ func TestLifecycleReadsThroughAdminGetUser(t *testing.T) {
 	}
 }
 
+
+// TestUsernameDeleteChecksPool: with USER_ID_ATTRIBUTE=username a
+// lifecycle delete reads the pool first (AdminGetUser with the username);
+// when a user of that name exists now, nothing changes and the log says
+// why. A failed read is retried; without a reader the delete is refused.
+func TestUsernameDeleteChecksPool(t *testing.T) {
+	m := chat.Mapping{UserIDAttribute: "username"}
+	alice := handler.User{Username: "alice", Status: "CONFIRMED", Attributes: map[string]string{"sub": carolSub}}
+	tests := []struct {
+		name    string
+		users   handler.Users
+		verdict string // "" for a failure that may pass (a function error)
+		gone    bool
+		why     string
+	}{
+		{"nobody of that name: deleted", &quotaPool{}, "done", true, ""},
+		{"registered again under the name: kept", &quotaPool{users: []quotaUser{{User: alice}}}, "ignored", false, "exists in the pool now"},
+		{"the pool cannot be read: retried", &quotaPool{fail: errors.New("TooManyRequestsException")}, "", false, "will retry"},
+		{"no reader: refused", nil, "refused", false, "cannot read the pool"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, envOpts{mapping: m, auth: handler.Auth{Mapping: m}})
+			e.emu.Seed("alice")
+			cfg := handler.DeleteConfig{Chat: e.client, Auth: handler.Auth{Mapping: m}, UserPoolID: "us-east-1_EXAMPLE", Logger: e.log}
+			if tt.users != nil {
+				cfg.Users = tt.users
+			}
+			raw, err := invoke(t, handler.NewDeleteHandler(cfg), fixture(t, "cloudtrail-admin-delete-user.json", ""))
+			if tt.verdict == "" {
+				if err == nil {
+					t.Fatalf("reply %s, want a function error (to be retried)", raw)
+				}
+			} else if r := lifecycleReply(t, raw, err); r["verdict"] != tt.verdict {
+				t.Fatalf("reply %v, want verdict %s", r, tt.verdict)
+			}
+			if e.emu.Has("alice") == tt.gone {
+				t.Errorf("account alice exists: %v, want %v", e.emu.Has("alice"), !tt.gone)
+			}
+			if !tt.gone && e.emu.TotalRequests() != 0 {
+				t.Errorf("%d Chat requests for a delete that must change nothing", e.emu.TotalRequests())
+			}
+			if tt.why != "" && !strings.Contains(e.logs.String(), tt.why) {
+				t.Errorf("the log does not say %q:\n%s", tt.why, e.logs.String())
+			}
+		})
+	}
+}
