@@ -18,13 +18,13 @@ type Deleter interface {
 
 // DeleteConfig configures a DeleteHandler. Chat is required.
 type DeleteConfig struct {
-	Chat         Deleter
-	Auth         Auth
-	UserPoolID   string // USER_POOL_ID: the stack's pool, for lifecycle events that come without the stack's wrapper
+	Chat       Deleter
+	Auth       Auth
+	UserPoolID string // USER_POOL_ID: the stack's pool, for lifecycle events that come without the stack's wrapper
 	// Users reads the pool before a lifecycle delete with the username
 	// mapping (a user of that name who exists now keeps the account); nil:
 	// such deletes are refused. Other mappings never read the pool.
-	Users Users
+	Users        Users
 	Logger       *slog.Logger
 	AnswerMargin time.Duration // kept back from the deadline to answer; default DefaultAnswerMargin
 	Now          func() time.Time

@@ -89,7 +89,6 @@ func TestLifecycleReadsThroughAdminGetUser(t *testing.T) {
 	}
 }
 
-
 // TestUsernameDeleteChecksPool: with USER_ID_ATTRIBUTE=username a
 // lifecycle delete reads the pool first (AdminGetUser with the username);
 // when a user of that name exists now, nothing changes and the log says
