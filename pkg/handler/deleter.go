@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/chatsync/chat-lambdas/pkg/chat"
+	"github.com/chatsync/chat-lambdas/pkg/chatapi"
 )
 
 // Deleter is the part of the Chat client the delete handler uses.
@@ -24,7 +25,11 @@ type DeleteConfig struct {
 	// Users reads the pool before a lifecycle delete with the username
 	// mapping (a user of that name who exists now keeps the account); nil:
 	// such deletes are refused. Other mappings never read the pool.
-	Users        Users
+	Users Users
+	// Credentials are those the Chat client signs with: no path kicks or
+	// deletes their admin identifier. nil: not checked (tests of other
+	// rules).
+	Credentials  chatapi.CredentialsSource
 	Logger       *slog.Logger
 	AnswerMargin time.Duration // kept back from the deadline to answer; default DefaultAnswerMargin
 	Now          func() time.Time
@@ -82,6 +87,9 @@ func (b deleteBody) ids() []string {
 func (h *DeleteHandler) run(ctx context.Context, ids []string) result {
 	r := result{out: outcome{command: chat.CmdDelete, userIDs: ids}}
 	if err := validateIDs(ids); err != nil {
+		return r.refused(err)
+	}
+	if err := refuseAdmin(ctx, h.cfg.Credentials, ids...); err != nil {
 		return r.refused(err)
 	}
 	res, err := h.cfg.Chat.DeleteAccounts(ctx, ids)

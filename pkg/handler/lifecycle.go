@@ -7,6 +7,7 @@ import (
 	"log/slog"
 
 	"github.com/chatsync/chat-lambdas/pkg/chat"
+	"github.com/chatsync/chat-lambdas/pkg/chatapi"
 	"github.com/chatsync/chat-lambdas/pkg/lifecycle"
 	"github.com/chatsync/chat-lambdas/pkg/metrics"
 )
@@ -62,7 +63,7 @@ var ErrUserNotFound = errors.New("no such user")
 // lifecycleReply is what a function answers a lifecycle event with.
 // EventBridge ignores it; it is for `chatsync invoke` and tests.
 type lifecycleReply struct {
-	Verdict string `json:"verdict"` // "done", "ignored" or "refused"
+	Verdict string `json:"verdict"` // "done", "ignored", "refused" or "skipped" (the app's admin identifier)
 	Reason  string `json:"reason,omitempty"`
 	UserID  string `json:"userId,omitempty"`
 }
@@ -144,6 +145,25 @@ func (iv *invocation) lifecycleEnd(out outcome, err error, done metrics.Name) ([
 	}
 }
 
+// skipAdmin acknowledges a lifecycle event whose user maps to the app's
+// admin identifier: skipped, logged as a warning with the reason and a
+// skipped count of 1, never acted on. done is false for any other user.
+// Credentials that cannot be read are a failure that may pass.
+func (iv *invocation) skipAdmin(ctx context.Context, src chatapi.CredentialsSource, out outcome, id string) (done bool, reply []byte, err error) {
+	switch rerr := refuseAdmin(ctx, src, id); {
+	case rerr == nil:
+		return false, nil, nil
+	case errors.Is(rerr, chat.ErrAdminAccount):
+		out.err, out.warn = rerr, true
+		out.extra = append(out.extra, slog.Int("skipped", 1))
+		return true, iv.lifecycleDone(out, "skipped", chat.ErrAdminAccount.Info, id), nil
+	default:
+		out.userIDs = []string{id}
+		reply, err := iv.lifecycleFailed(out, rerr)
+		return true, reply, err
+	}
+}
+
 // quoted returns s in double quotes, as JSON writes it.
 func quoted(s string) string {
 	b, _ := json.Marshal(s)
@@ -191,6 +211,9 @@ func (h *ImportHandler) lifecycle(iv *invocation, payload []byte) ([]byte, error
 	if len(dropped) > 0 {
 		out.extra = append(out.extra, slog.Any("dropped", dropped))
 	}
+	if done, reply, err := iv.skipAdmin(ctx, h.cfg.Credentials, out, acct.UserID); done {
+		return reply, err
+	}
 	out.command, out.userIDs = chat.CmdMultiImport, []string{acct.UserID}
 	res, err := h.cfg.Chat.ImportAccounts(ctx, []chat.Account{acct})
 	out.stats = res.Stats
@@ -228,6 +251,9 @@ func (h *DeleteHandler) lifecycle(iv *invocation, payload []byte) ([]byte, error
 			out.userIDs = []string{d.UserID}
 			return iv.lifecycleFailed(out, err)
 		}
+	}
+	if done, reply, err := iv.skipAdmin(ctx, h.cfg.Credentials, out, d.UserID); done {
+		return reply, err
 	}
 	// The one place a lifecycle delete reaches Chat.
 	out.userIDs = []string{d.UserID}

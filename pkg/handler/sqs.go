@@ -2,6 +2,7 @@ package handler
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 
@@ -48,6 +49,9 @@ func (h *ImportHandler) retry(iv *invocation, m events.SQSMessage) bool {
 	out.userIDs = []string{p.Account.UserID}
 	out.extra = append(out.extra, slog.String("userPoolId", p.UserPoolID), slog.String("userName", p.UserName), slog.Int("receiveCount", receiveCount(m)))
 	if err := p.Account.Validate(); err != nil {
+		return h.parkMessage(iv, p, err, out)
+	}
+	if err := refuseAdmin(ctx, h.cfg.Credentials, p.Account.UserID); errors.Is(err, chat.ErrAdminAccount) {
 		return h.parkMessage(iv, p, err, out)
 	}
 	stats, err := h.importDroppingProfile(ctx, p.Account, out.extra)

@@ -62,8 +62,11 @@ type HandlerConfig struct {
 	Queue    Sender
 	Users    Lister
 	Chat     Chat
-	Mapping  chat.Mapping
-	Logger   *slog.Logger // nil discards
+	// Credentials give the admin identifier, which the sync skips (see
+	// Config.Credentials).
+	Credentials Credentials
+	Mapping     chat.Mapping
+	Logger      *slog.Logger // nil discards
 
 	// Margin is how much time must be left before the invocation's
 	// deadline to start another round; default 60s. Reserve is kept free
@@ -182,8 +185,8 @@ func (h *Handler) message(ctx context.Context, m events.SQSMessage) bool {
 	}
 	work, cancel := context.WithDeadline(ctx, deadline.Add(-h.cfg.Reserve))
 	defer cancel()
-	eng, err := New(Config{Pool: h.cfg.Pool, Users: h.cfg.Users, Chat: h.cfg.Chat, Mapping: h.cfg.Mapping, Profiles: msg.Profiles, PagesPerRound: h.cfg.PagesPerRound, OnOutcome: func(o Outcome) {
-		if o.Action == Failed || o.Action == Unmappable {
+	eng, err := New(Config{Pool: h.cfg.Pool, Users: h.cfg.Users, Chat: h.cfg.Chat, Credentials: h.cfg.Credentials, Mapping: h.cfg.Mapping, Profiles: msg.Profiles, PagesPerRound: h.cfg.PagesPerRound, OnOutcome: func(o Outcome) {
+		if o.Action == Failed || o.Action == Unmappable || o.Action == AdminUser {
 			log.WarnContext(ctx, "sync user "+string(o.Action), slog.String("userId", o.UserID), slog.String("username", o.Username), slog.String("reason", o.Reason))
 		}
 	}})

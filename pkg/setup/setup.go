@@ -102,6 +102,7 @@ func (p *Parts) ImportHandler() *handler.ImportHandler {
 		Auth:            cfg.Auth(),
 		UserPoolID:      cfg.UserPoolID,
 		Users:           p.Users,
+		Credentials:     p.credentials(),
 		RetryQueue:      p.RetryQueue,
 		DeadLetterQueue: p.DeadLetterQueue,
 		Logger:          p.Log,
@@ -124,7 +125,7 @@ func (p *Parts) ImportHandler() *handler.ImportHandler {
 
 // DeleteHandler wires the delete function's handler.
 func (p *Parts) DeleteHandler() *handler.DeleteHandler {
-	return handler.NewDeleteHandler(handler.DeleteConfig{Chat: p.Chat, Auth: p.Config.Auth(), UserPoolID: p.Config.UserPoolID, Users: p.Users, Logger: p.Log})
+	return handler.NewDeleteHandler(handler.DeleteConfig{Chat: p.Chat, Auth: p.Config.Auth(), UserPoolID: p.Config.UserPoolID, Users: p.Users, Credentials: p.credentials(), Logger: p.Log})
 }
 
 // New builds the parts so that a cold start waits for as little as
