@@ -343,8 +343,8 @@ func TestTemplateDefaultsHoldTencentCaps(t *testing.T) {
 		cmd string
 		cap int
 	}{{chat.CmdImport, 200}, {chat.CmdMultiImport, 100}, {chat.CmdDelete, 100}, {chat.CmdKick, 200}} {
-		t.Logf("%s: %.1f calls/s on average, %d in the busiest second, cap %d/s; %d refused for the rate",
-			c.cmd, float64(emu.Requests(c.cmd))/secs, peaks[c.cmd], c.cap, emu.RateLimited(c.cmd))
+		t.Logf("%s: %d calls, %.1f/s over the %v, %d in the busiest second, cap %d/s; %d refused for the rate",
+			c.cmd, emu.Requests(c.cmd), float64(emu.Requests(c.cmd))/secs, duration, peaks[c.cmd], c.cap, emu.RateLimited(c.cmd))
 	}
 	t.Logf("%d accounts failed", failed.Load())
 	if lifecycleDone.Load() == 0 || emu.Requests(chat.CmdKick) == 0 {
