@@ -118,8 +118,9 @@ func (iv *invocation) lifecycleDone(out outcome, verdict, reason, userID string)
 }
 
 // lifecycleFailed logs a lifecycle event that failed in a way that may pass
-// and returns the function error, so that EventBridge delivers it again
-// (and, after its retries, to the rule's dead-letter queue).
+// and returns the function error: from the function's queue, a batch item
+// failure, so that SQS delivers it again (and, after the queue's
+// maxReceiveCount, moves it to the dead-letter queue).
 func (iv *invocation) lifecycleFailed(out outcome, err error) ([]byte, error) {
 	out.event, out.err = "lifecycle", err
 	iv.count(metrics.Failed, len(out.userIDs))
