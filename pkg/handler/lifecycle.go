@@ -146,6 +146,30 @@ func (iv *invocation) lifecycleEnd(out outcome, err error, done metrics.Name) ([
 	}
 }
 
+// nameTaken checks, before a delete under the username mapping, that no
+// user named username exists in pool now: the event names the account by
+// username, which a new user may have taken since (or, in a
+// case-insensitive pool, which names another case of a user who still
+// exists). done is true when the delete must not go on: such a user exists
+// (acknowledged, nothing changes), the pool cannot be read at all
+// (refused), or the read failed (retried).
+func (h *DeleteHandler) nameTaken(ctx context.Context, iv *invocation, pool, username string, out outcome) (done bool, reply []byte, err error) {
+	if h.cfg.Users == nil {
+		return true, iv.lifecycleDone(out, "refused", "with USER_ID_ATTRIBUTE=username a delete needs to check the pool for a user of that name, and the function cannot read the pool (no USER_POOL_ID or permission set up)", ""), nil
+	}
+	u, rerr := h.cfg.Users.UserByName(ctx, pool, username)
+	switch {
+	case rerr == nil:
+		out.extra = append(out.extra, slog.String("cognitoUsername", u.Username))
+		return true, iv.lifecycleDone(out, "ignored", "a user named "+quoted(username)+" exists in the pool now (registered again, or the event named another case of the name): the account is kept", username), nil
+	case errors.Is(rerr, ErrUserNotFound):
+		return false, nil, nil
+	}
+	out.userIDs = []string{username}
+	reply, err = iv.lifecycleFailed(out, rerr)
+	return true, reply, err
+}
+
 // skipAdmin acknowledges a lifecycle event whose user maps to the app's
 // admin identifier: skipped, logged as a warning with the reason and a
 // skipped count of 1, never acted on. done is false for any other user.
@@ -235,26 +259,13 @@ func (h *DeleteHandler) lifecycle(iv *invocation, payload []byte) ([]byte, error
 	}
 	ctx, cancel := withDeadline(iv.ctx, iv.start, 0, iv.answerMargin)
 	defer cancel()
-	if iv.auth.Mapping.UserIDAttribute == chat.SourceUsername {
-		// The event names the account by username, which a new user may
-		// have taken since (or, in a case-insensitive pool, which names
-		// another case of a user who still exists): the account is deleted
-		// only when no user of that name exists now.
-		if h.cfg.Users == nil {
-			return iv.lifecycleDone(out, "refused", "with USER_ID_ATTRIBUTE=username a delete needs to check the pool for a user of that name, and the function cannot read the pool (no USER_POOL_ID or permission set up)", ""), nil
-		}
-		u, err := h.cfg.Users.UserByName(ctx, ev.StackPool(h.cfg.UserPoolID), d.UserID)
-		switch {
-		case err == nil:
-			out.extra = append(out.extra, slog.String("cognitoUsername", u.Username))
-			return iv.lifecycleDone(out, "ignored", "a user named "+quoted(d.UserID)+" exists in the pool now (registered again, or the event named another case of the name): the account is kept", d.UserID), nil
-		case !errors.Is(err, ErrUserNotFound):
-			out.userIDs = []string{d.UserID}
-			return iv.lifecycleFailed(out, err)
-		}
-	}
 	if done, reply, err := iv.skipAdmin(ctx, h.cfg.Credentials, out, d.UserID); done {
 		return reply, err
+	}
+	if iv.auth.Mapping.UserIDAttribute == chat.SourceUsername {
+		if done, reply, err := h.nameTaken(ctx, iv, ev.StackPool(h.cfg.UserPoolID), d.UserID, out); done {
+			return reply, err
+		}
 	}
 	// The one place a lifecycle delete reaches Chat.
 	out.userIDs = []string{d.UserID}
