@@ -209,10 +209,21 @@ func TestBootstrapsWithSampleEvents(t *testing.T) {
 		t.Error("a forgot-password confirmation made a Chat call")
 	}
 
+	const aliceID = "0f3c9a527a5e4c1b9d3e2b8f6a1c4d7e" // the sub of the sample lifecycle events' alice
+	w.emu.Seed(aliceID)
 	deleteEvents := []eventCase{
 		{"http-delete-path.json", wantHTTP(200)},
 		{"http-delete-body.json", wantHTTP(200)},
 		{"direct-delete.json", wantEnvelope("OK")},
+		{"sqs-lifecycle-delete.json", func(t *testing.T, in []byte, r lambdatest.Result) {
+			var resp events.SQSEventResponse
+			if err := json.Unmarshal(r.Payload, &resp); r.Failed() || err != nil || len(resp.BatchItemFailures) != 0 {
+				t.Errorf("reply %s %s, want no batch item failures", r.Payload, r.Error)
+			}
+			if _, kicked := w.emu.KickedAt(aliceID); !kicked || w.emu.Has(aliceID) {
+				t.Errorf("the queued delete: kicked %v, account still there %v", kicked, w.emu.Has(aliceID))
+			}
+		}},
 	}
 	runEvents(t, "delete/", del, deleteEvents)
 

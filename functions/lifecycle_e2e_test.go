@@ -56,7 +56,7 @@ func lifecycleVerdict(t *testing.T, r interface{ Failed() bool }, payload []byte
 // TestLifecycleBootstraps follows a user's life in Cognito (moto) through
 // the compiled import and delete functions: created by an admin, renamed,
 // deleted. Events for another pool, or naming no one, change nothing; with
-// Chat down the functions fail so that EventBridge retries.
+// Chat down the functions fail, so that the event is retried.
 func TestLifecycleBootstraps(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
@@ -112,7 +112,7 @@ func TestLifecycleBootstraps(t *testing.T) {
 		t.Fatalf("events to ignore made %d Chat requests; account exists %v", w.emu.TotalRequests()-before, w.emu.Has(id))
 	}
 
-	// Chat down: a function error, so that EventBridge retries.
+	// Chat down: a function error, so that the event is retried.
 	w.emu.Inject(chatemu.Fault{Status: 502, Times: 1 << 20})
 	deleted := lifecycleEvent(t, "cloudtrail-admin-delete-user.json", pool.ID, u)
 	if r := call(t, del, deleted, 10*time.Second); !r.Failed() {

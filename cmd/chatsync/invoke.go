@@ -17,6 +17,7 @@ import (
 	"github.com/chatsync/chat-lambdas/internal/local"
 	"github.com/chatsync/chat-lambdas/pkg/config"
 	"github.com/chatsync/chat-lambdas/pkg/handler"
+	"github.com/chatsync/chat-lambdas/pkg/lifecycle"
 )
 
 // maxPayload is Lambda's limit on a synchronous invocation's payload.
@@ -235,10 +236,27 @@ func guessFunction(payload []byte) string {
 		return "usersig"
 	case e.DeleteItem != nil || strings.Contains(p, "/accounts/"):
 		return "delete"
+	case e.Records != nil && queuedDelete(e.Records):
+		return "delete"
 	case e.TriggerSource != nil || e.Records != nil || e.UserID != nil || e.AccountList != nil || strings.HasSuffix(p, "/accounts"):
 		return "import"
 	}
 	return ""
+}
+
+// queuedDelete reports whether an SQS batch's first message is a
+// lifecycle delete, which the delete function's queue carries; any other
+// batch is the import function's (the retry queue, lifecycle creates and
+// updates).
+func queuedDelete(records json.RawMessage) bool {
+	var rs []struct {
+		Body string `json:"body"`
+	}
+	if json.Unmarshal(records, &rs) != nil || len(rs) == 0 {
+		return false
+	}
+	ev, err := lifecycle.Parse([]byte(rs[0].Body))
+	return err == nil && ev.Action == lifecycle.Delete
 }
 
 // functionNames maps invoke's function names to the template's.

@@ -79,6 +79,17 @@ func TestInvokeEveryEvent(t *testing.T) {
 			}
 		}
 	}
+	batchDone := func(logged string) check {
+		return func(t *testing.T, in []byte, r result) {
+			var resp struct{ BatchItemFailures []any }
+			if err := json.Unmarshal([]byte(r.stdout), &resp); err != nil || resp.BatchItemFailures == nil || len(resp.BatchItemFailures) != 0 {
+				t.Errorf("reply %s, want no batch item failures", r.stdout)
+			}
+			if !strings.Contains(r.stderr, logged) {
+				t.Errorf("the log does not say %q:\n%s", logged, r.stderr)
+			}
+		}
+	}
 	envelopeOK := func(t *testing.T, in []byte, r result) {
 		if env := envelope(t, r.stdout); !env.OK() {
 			t.Errorf("envelope %+v", env)
@@ -104,6 +115,11 @@ func TestInvokeEveryEvent(t *testing.T) {
 				t.Errorf("no log of dave's import:\n%s", r.stderr)
 			}
 		}},
+		// From their queues: the wrapper names the pool; the delete is done
+		// (alice was never in the emulator: 70107 counts as done), the
+		// create refused for want of Cognito, both acknowledged.
+		"sqs-lifecycle-delete.json": {"delete", batchDone(`"message":"lifecycle event done"`)},
+		"sqs-lifecycle-import.json": {"import", batchDone("cannot read users")},
 		// Without USER_POOL_ID (or the stack's wrapper) a lifecycle event
 		// cannot be matched to a pool; locally there is no Cognito to read
 		// users from.

@@ -147,7 +147,7 @@ func (c *cli) sync(ctx context.Context, args []string) error {
 	}
 	out := &syncOutput{w: c.stdout, verbose: o.verbose, bar: bar}
 	eng, err := poolsync.New(poolsync.Config{
-		Pool: o.pool, Users: users, Chat: stack.Client, Mapping: mapping,
+		Pool: o.pool, Users: users, Chat: stack.Client, Credentials: stack.Credentials(), Mapping: mapping,
 		Profiles: o.profiles, DryRun: o.dryRun, OnOutcome: out.outcome,
 	})
 	if err != nil {
@@ -194,8 +194,12 @@ func summarizeSync(w io.Writer, r syncReport) {
 	if c.ProfileFailed > 0 {
 		act += fmt.Sprintf(", %d without their profile fields", c.ProfileFailed)
 	}
-	fmt.Fprintf(w, "sync %s: %d listed; skipped %d unconfirmed, %d unmappable; %d already in Chat; %s; %d failed (%s, %s, %s)\n",
-		r.UserPoolID, c.Listed, c.SkippedUnconfirmed, c.SkippedUnmappable, c.AlreadyInChat, act, c.Failed,
+	admin := ""
+	if c.SkippedAdmin > 0 {
+		admin = fmt.Sprintf(", %d the app's admin identifier", c.SkippedAdmin)
+	}
+	fmt.Fprintf(w, "sync %s: %d listed; skipped %d unconfirmed, %d unmappable%s; %d already in Chat; %s; %d failed (%s, %s, %s)\n",
+		r.UserPoolID, c.Listed, c.SkippedUnconfirmed, c.SkippedUnmappable, admin, c.AlreadyInChat, act, c.Failed,
 		plural(c.Pages, "page", "pages"), plural(c.ChatCalls, "Chat call", "Chat calls"), round(time.Duration(r.Seconds*float64(time.Second))))
 }
 
@@ -216,7 +220,7 @@ func (s *syncOutput) outcome(o poolsync.Outcome) {
 		who = o.Username
 	}
 	switch {
-	case o.Action == poolsync.Failed || o.Action == poolsync.Unmappable:
+	case o.Action == poolsync.Failed || o.Action == poolsync.Unmappable || o.Action == poolsync.AdminUser:
 		fmt.Fprintf(s.w, "%s\t%s\t%s\n", who, o.Action, strings.ReplaceAll(o.Reason, "\t", " "))
 	case s.verbose:
 		fmt.Fprintf(s.w, "%s\t%s\n", who, o.Action)

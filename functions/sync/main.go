@@ -31,8 +31,10 @@ func main() {
 		Queue:    queues.Client(p),
 		Users:    cognito.New(userpool.Cognito(p), cognito.Options{ListRate: rate}),
 		Chat:     p.Chat,
-		Mapping:  cfg.Mapping(),
-		Logger:   p.Log,
+		// The admin identifier is never imported: its user is skipped.
+		Credentials: p.CredentialsSource(),
+		Mapping:     cfg.Mapping(),
+		Logger:      p.Log,
 	})
 	if err != nil {
 		setup.Fail(err)

@@ -29,7 +29,16 @@ type deployedLimits struct {
 	importShare   float64                  // the import function's CHAT_RATE_SHARE
 	deleteShare   float64
 	retryConsumer int // the retry queue's MaximumConcurrency
+
+	lifecycleDeleteConsumers int // the lifecycle delete queue's MaximumConcurrency
 }
+
+// cognitoMaxDeleteRate is the highest rate at which Cognito deletes users
+// in an account and Region: AdminDeleteUser and DeleteUser are in its
+// UserUpdate quota category, 25 requests a second, not adjustable
+// (https://docs.aws.amazon.com/cognito/latest/developerguide/quotas.html).
+// Each delete is one lifecycle event.
+const cognitoMaxDeleteRate = 25
 
 func readLimits(t *testing.T) deployedLimits {
 	out := loadTemplates(t).Transformed
@@ -54,6 +63,7 @@ func readLimits(t *testing.T) deployedLimits {
 	}
 	l.importShare, l.deleteShare = share("ImportFunction"), share("DeleteFunction")
 	l.retryConsumer = int(num(t, at(resource(t, out, "RetryQueueEventSource", "AWS::Lambda::EventSourceMapping"), "Properties", "ScalingConfig", "MaximumConcurrency"), "MaximumConcurrency"))
+	l.lifecycleDeleteConsumers = int(num(t, at(resource(t, out, "LifecycleDeleteEventSource", "AWS::Lambda::EventSourceMapping"), "Properties", "ScalingConfig", "MaximumConcurrency"), "MaximumConcurrency"))
 	for _, key := range []string{"POST /accounts", "POST /accounts/delete", "DELETE /accounts/{userId}"} {
 		if l.routes[key] == nil {
 			t.Fatalf("no throttle on %s: the default route throttle is not derived from Chat's caps", key)
@@ -98,9 +108,12 @@ func (p *processes) invoke(payload []byte) ([]byte, error) {
 // TestTemplateDefaultsHoldTencentCaps drives every path that calls Chat at
 // the limits the template's defaults allow (API Gateway admitting requests
 // at each route's throttle, as many function processes as that takes, the
-// retry queue drained by its maximum number of consumers) against an
-// emulator that enforces Tencent's documented per-command caps. Not one
-// account may fail.
+// retry queue drained by its maximum number of consumers; on the delete
+// side, lifecycle deletes arriving at Cognito's highest delete rate and
+// drained from their queue by its maximum number of consumers, and an
+// operator's direct invocations, all at once) against an emulator that
+// enforces Tencent's documented per-command caps. Not one account may
+// fail, and Chat refuses no request for its rate.
 func TestTemplateDefaultsHoldTencentCaps(t *testing.T) {
 	if testing.Short() {
 		t.Skip("a 3-second load test")
@@ -236,11 +249,107 @@ func TestTemplateDefaultsHoldTencentCaps(t *testing.T) {
 			}
 		})
 	}
+	// Lifecycle deletes: Cognito deleting users at its highest rate, each
+	// delete an event the rule puts on the delete function's queue, drained
+	// by the event source mapping's consumers in batches of up to 10, each
+	// consumer one delete process.
+	queue := make(chan []byte, 1<<14)
+	lifecycleEvent := lifecycleDeleteTemplate(t)
+	var queued, lifecycleDone atomic.Int64
+	wg.Go(func() {
+		tick := time.NewTicker(time.Second / cognitoMaxDeleteRate)
+		defer tick.Stop()
+		for time.Now().Before(stop) {
+			<-tick.C
+			n := seq.Add(1)
+			queue <- []byte(strings.ReplaceAll(lifecycleEvent, "0f3c9a52-7a5e-4c1b-9d3e-2b8f6a1c4d7e", fmt.Sprintf("%08x-0000-4000-8000-%012x", n, n)))
+			queued.Add(1)
+		}
+	})
+	for range lim.lifecycleDeleteConsumers {
+		h := handler.NewDeleteHandler(handler.DeleteConfig{Chat: client(lim.deleteShare), Logger: log})
+		wg.Go(func() {
+			for time.Now().Before(stop) {
+				var ev events.SQSEvent
+				select {
+				case body := <-queue:
+					ev.Records = append(ev.Records, events.SQSMessage{MessageId: "0", Body: string(body), EventSource: "aws:sqs"})
+				case <-time.After(50 * time.Millisecond):
+					continue
+				}
+			more:
+				for len(ev.Records) < 10 {
+					select {
+					case body := <-queue:
+						ev.Records = append(ev.Records, events.SQSMessage{MessageId: strconv.Itoa(len(ev.Records)), Body: string(body), EventSource: "aws:sqs"})
+					default:
+						break more
+					}
+				}
+				payload, _ := json.Marshal(ev)
+				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+				raw, err := h.Invoke(ctx, payload)
+				cancel()
+				var resp events.SQSEventResponse
+				if err != nil || json.Unmarshal(raw, &resp) != nil {
+					fail(fmt.Sprintf("lifecycle queue: %v", err), len(ev.Records))
+					continue
+				}
+				if n := len(resp.BatchItemFailures); n > 0 {
+					fail("lifecycle queue: batch item failures", n)
+				}
+				lifecycleDone.Add(int64(len(ev.Records) - len(resp.BatchItemFailures)))
+				accounts.Add(int64(len(ev.Records)))
+			}
+		})
+	}
+	// An operator invoking the delete function directly, one request of
+	// 100 accounts after another (one process at a time).
+	wg.Go(func() {
+		h := handler.NewDeleteHandler(handler.DeleteConfig{Chat: client(lim.deleteShare), Logger: log})
+		for time.Now().Before(stop) {
+			body, _ := json.Marshal(chat.DeleteRequest{DeleteItem: chat.Items(batch("x")[:chat.MaxPerCall])})
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			raw, err := h.Invoke(ctx, body)
+			cancel()
+			var env chat.Envelope
+			if err != nil || json.Unmarshal(raw, &env) != nil || env.ActionStatus != chat.StatusOK {
+				fail(fmt.Sprintf("direct delete: %v %s", err, raw), chat.MaxPerCall)
+				continue
+			}
+			accounts.Add(chat.MaxPerCall)
+		}
+	})
+	// The busiest second of each command, as the emulator counted it.
+	peaks := map[string]int{}
+	wg.Go(func() {
+		cmds := []string{chat.CmdImport, chat.CmdMultiImport, chat.CmdDelete, chat.CmdKick}
+		last := map[string]int{}
+		for time.Now().Before(stop.Add(time.Second)) {
+			time.Sleep(time.Second)
+			for _, cmd := range cmds {
+				n := emu.Requests(cmd)
+				peaks[cmd] = max(peaks[cmd], n-last[cmd])
+				last[cmd] = n
+			}
+		}
+	})
 	wg.Wait()
 
-	t.Logf("%d accounts in %v; %d requests throttled; %d import and %d delete processes; Chat requests: %d account_import, %d multiaccount_import, %d account_delete",
-		accounts.Load(), duration, throttled.Load(), imports.count, deletes.count,
-		emu.Requests(chat.CmdImport), emu.Requests(chat.CmdMultiImport), emu.Requests(chat.CmdDelete))
+	secs := duration.Seconds()
+	t.Logf("%d accounts in %v; %d requests throttled; %d import and %d delete processes; %d lifecycle deletes queued at %d/s, %d done by %d consumers",
+		accounts.Load(), duration, throttled.Load(), imports.count, deletes.count, queued.Load(), cognitoMaxDeleteRate, lifecycleDone.Load(), lim.lifecycleDeleteConsumers)
+	for _, c := range []struct {
+		cmd string
+		cap int
+	}{{chat.CmdImport, 200}, {chat.CmdMultiImport, 100}, {chat.CmdDelete, 100}, {chat.CmdKick, 200}} {
+		t.Logf("%s: %d calls, %.1f/s over the %v, %d in the busiest second, cap %d/s; %d refused for the rate",
+			c.cmd, emu.Requests(c.cmd), float64(emu.Requests(c.cmd))/secs, duration, peaks[c.cmd], c.cap, emu.RateLimited(c.cmd))
+	}
+	t.Logf("%d accounts failed", failed.Load())
+	if lifecycleDone.Load() == 0 || emu.Requests(chat.CmdKick) == 0 {
+		t.Error("no lifecycle delete was done: the delete side was not loaded")
+	}
 	if n := failed.Load(); n > 0 {
 		problems.Range(func(k, _ any) bool { t.Errorf("failure: %.300s", k); return true })
 		t.Fatalf("%d accounts failed at the template's limits", n)
@@ -248,9 +357,21 @@ func TestTemplateDefaultsHoldTencentCaps(t *testing.T) {
 	if accounts.Load() == 0 {
 		t.Fatal("no load was applied")
 	}
-	for _, cmd := range []string{chat.CmdImport, chat.CmdMultiImport, chat.CmdDelete} {
+	for _, cmd := range []string{chat.CmdImport, chat.CmdMultiImport, chat.CmdDelete, chat.CmdKick} {
 		if n := emu.RateLimited(cmd); n > 0 {
 			t.Errorf("%s: Chat refused %d requests over its cap (60007); the template's limits let the stack exceed it", cmd, n)
 		}
 	}
+}
+
+// lifecycleDeleteTemplate is the sample AdminDeleteUser event in the
+// stack's wrapper, as the rule puts it on the delete function's queue.
+func lifecycleDeleteTemplate(t *testing.T) string {
+	t.Helper()
+	ev := readRootFile(t, "events/cloudtrail-admin-delete-user.json")
+	b, err := json.Marshal(map[string]any{"userPoolId": "us-east-1_EXAMPLE", "event": json.RawMessage(ev)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

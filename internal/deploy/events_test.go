@@ -40,6 +40,9 @@ func TestEventFilesListed(t *testing.T) {
 	for _, n := range lifecycleEventFiles {
 		known[n] = true
 	}
+	for n := range sqsLifecycleEventFiles {
+		known[n] = true
+	}
 	for _, n := range userSigEventFiles {
 		known[n] = true
 	}

@@ -831,15 +831,16 @@ func TestTemplateLifecycle(t *testing.T) {
 	tpls := loadTemplates(t)
 	out := tpls.Transformed
 	rules := []struct {
-		id, fn string
-		names  []string
-		pool   bool
+		id, fn, queue string
+		names         []string
+		pool          bool
 	}{
-		{"LifecycleAdminDeleteRule", "DeleteFunction", []string{"AdminDeleteUser"}, true},
-		{"LifecycleSelfDeleteRule", "DeleteFunction", []string{"DeleteUser"}, false},
-		{"LifecycleAdminImportRule", "ImportFunction", []string{"AdminCreateUser", "AdminUpdateUserAttributes"}, true},
-		{"LifecycleSelfUpdateRule", "ImportFunction", []string{"UpdateUserAttributes"}, false},
+		{"LifecycleAdminDeleteRule", "DeleteFunction", "LifecycleDeleteQueue", []string{"AdminDeleteUser"}, true},
+		{"LifecycleSelfDeleteRule", "DeleteFunction", "LifecycleDeleteQueue", []string{"DeleteUser"}, false},
+		{"LifecycleAdminImportRule", "ImportFunction", "LifecycleImportQueue", []string{"AdminCreateUser", "AdminUpdateUserAttributes"}, true},
+		{"LifecycleSelfUpdateRule", "ImportFunction", "LifecycleImportQueue", []string{"UpdateUserAttributes"}, false},
 	}
+	perQueue := map[string][]any{} // the rules that send to each queue
 	if n := len(resourcesOfType(out, "AWS::Events::Rule")); n != len(rules) {
 		t.Errorf("%d event rules, want %d", n, len(rules))
 	}
@@ -878,8 +879,11 @@ func TestTemplateLifecycle(t *testing.T) {
 				t.Fatalf("targets %v, want one", targets)
 			}
 			tg := asMap(targets[0])
-			if !same(tg["Arn"], jv(`{"Fn::GetAtt":["`+r.fn+`","Arn"]}`)) {
-				t.Errorf("target %v, want %s", tg["Arn"], r.fn)
+			// The rule sends to the function's queue, never to the
+			// function: an asynchronous invocation is retried for minutes,
+			// the queue for hours.
+			if !same(tg["Arn"], jv(`{"Fn::GetAtt":["`+r.queue+`","Arn"]}`)) {
+				t.Errorf("target %v, want %s (the queue of %s)", tg["Arn"], r.queue, r.fn)
 			}
 			checkLifecycleInput(t, at(tg, "InputTransformer"), r.names[0])
 			if a := num(t, at(tg, "RetryPolicy", "MaximumRetryAttempts"), "MaximumRetryAttempts"); a < 1 || a > 185 {
@@ -891,24 +895,18 @@ func TestTemplateLifecycle(t *testing.T) {
 			if !same(at(tg, "DeadLetterConfig", "Arn"), jv(`{"Fn::GetAtt":["LifecycleDeadLetterQueue","Arn"]}`)) {
 				t.Errorf("dead-letter %v, want LifecycleDeadLetterQueue", at(tg, "DeadLetterConfig", "Arn"))
 			}
-			// EventBridge may invoke the function, for this rule only.
-			var allowed bool
+			// EventBridge invokes no function itself.
 			for id, perm := range resourcesOfType(out, "AWS::Lambda::Permission") {
-				pp := asMap(perm["Properties"])
-				if pp["Principal"] != "events.amazonaws.com" || !same(pp["SourceArn"], jv(`{"Fn::GetAtt":["`+r.id+`","Arn"]}`)) {
-					continue
-				}
-				allowed = same(pp["FunctionName"], jv(`{"Ref":"`+r.fn+`"}`)) && pp["Action"] == "lambda:InvokeFunction"
-				if perm["Condition"] != "LifecycleEnabled" {
-					t.Errorf("%s: condition %v", id, perm["Condition"])
+				if at(perm, "Properties", "Principal") == "events.amazonaws.com" {
+					t.Errorf("%s lets EventBridge invoke %v directly", id, at(perm, "Properties", "FunctionName"))
 				}
 			}
-			if !allowed {
-				t.Errorf("no permission for %s to invoke %s", r.id, r.fn)
-			}
+			perQueue[r.queue] = append(perQueue[r.queue], jv(`{"Fn::GetAtt":["`+r.id+`","Arn"]}`))
 		})
 		ruleArns = append(ruleArns, jv(`{"Fn::GetAtt":["`+r.id+`","Arn"]}`))
 	}
+
+	checkLifecycleQueues(t, out, perQueue)
 
 	// The dead-letter queue accepts EventBridge's messages from these rules only.
 	qp := resource(t, out, "LifecycleDeadLetterQueuePolicy", "AWS::SQS::QueuePolicy")
@@ -948,8 +946,8 @@ func TestTemplateLifecycle(t *testing.T) {
 	if st["Effect"] != "Allow" || !slices.Equal(sorted(actions), []string{"cognito-idp:AdminGetUser", "cognito-idp:ListUsers"}) || !same(st["Resource"], poolArn) {
 		t.Errorf("ImportFunctionLifecyclePolicy allows %v on %v, want ListUsers and AdminGetUser on the pool", actions, st["Resource"])
 	}
-	// The delete function knows the pool from its environment and needs no
-	// Cognito permission (TestTemplatePolicies refuses any other action).
+	// The delete function knows the pool from its environment (its
+	// AdminGetUser statement is checked by TestTemplatePolicies).
 	del := resource(t, out, "DeleteFunction", "AWS::Lambda::Function")
 	if !same(at(del, "Properties", "Environment", "Variables", "USER_POOL_ID"), poolID) {
 		t.Errorf("DeleteFunction USER_POOL_ID = %v", at(del, "Properties", "Environment", "Variables", "USER_POOL_ID"))
@@ -957,6 +955,80 @@ func TestTemplateLifecycle(t *testing.T) {
 	imp := resource(t, out, "ImportFunction", "AWS::Lambda::Function")
 	if _, ok := asMap(at(imp, "Properties", "Environment", "Variables"))["USER_POOL_ID"]; ok {
 		t.Errorf("ImportFunction names the pool in its environment: a cycle with the pool's trigger")
+	}
+}
+
+// checkLifecycleQueues checks each function's lifecycle queue: only its
+// rules may send to it (policy conditioned on their ARNs), it is consumed by
+// its function through a declared event source mapping with partial batch
+// failures, and its redrive policy keeps a failing event for at least 6
+// hours before moving it whole to LifecycleDeadLetterQueue.
+func checkLifecycleQueues(t *testing.T, out map[string]any, perQueue map[string][]any) {
+	t.Helper()
+	fn := map[string]string{"LifecycleDeleteQueue": "DeleteFunction", "LifecycleImportQueue": "ImportFunction"}
+	for q, function := range fn {
+		timeout := num(t, at(resource(t, out, function, "AWS::Lambda::Function"), "Properties", "Timeout"), function+" Timeout")
+		res := resource(t, out, q, "AWS::SQS::Queue")
+		if res["Condition"] != "LifecycleEnabled" {
+			t.Errorf("%s: condition %v", q, res["Condition"])
+		}
+		p := asMap(res["Properties"])
+		if p["SqsManagedSseEnabled"] != true {
+			t.Errorf("%s is not encrypted", q)
+		}
+		vt := num(t, p["VisibilityTimeout"], q+" VisibilityTimeout")
+		receives := num(t, at(p, "RedrivePolicy", "maxReceiveCount"), q+" maxReceiveCount")
+		if !same(at(p, "RedrivePolicy", "deadLetterTargetArn"), jv(`{"Fn::GetAtt":["LifecycleDeadLetterQueue","Arn"]}`)) {
+			t.Errorf("%s redrives to %v, want LifecycleDeadLetterQueue", q, at(p, "RedrivePolicy", "deadLetterTargetArn"))
+		}
+		if vt < 6*timeout {
+			t.Errorf("%s: VisibilityTimeout %v s under six times %s's timeout (%v s)", q, vt, function, timeout)
+		}
+		// The first receive at 0, the last at (receives-1) x the visibility timeout.
+		if span := (receives - 1) * vt; span < 6*3600 {
+			t.Errorf("%s: retries span %v s ((%v - 1) x %v s), want at least 6 hours", q, span, receives, vt)
+		}
+		if r := num(t, p["MessageRetentionPeriod"], q+" MessageRetentionPeriod"); r <= receives*vt {
+			t.Errorf("%s: MessageRetentionPeriod %v s would expire messages before their last retry", q, r)
+		}
+		var allowed bool
+		for _, s := range asList(at(resource(t, out, q+"Policy", "AWS::SQS::QueuePolicy"), "Properties", "PolicyDocument", "Statement")) {
+			st := asMap(s)
+			if st["Effect"] != "Allow" {
+				continue
+			}
+			allowed = same(at(st, "Principal", "Service"), "events.amazonaws.com") && same(st["Action"], "sqs:SendMessage") &&
+				same(st["Resource"], jv(`{"Fn::GetAtt":["`+q+`","Arn"]}`)) && same(at(st, "Condition", "ArnEquals", "aws:SourceArn"), perQueue[q])
+			if !allowed {
+				t.Errorf("%sPolicy statement %v, want events.amazonaws.com SendMessage from %v only", q, st, perQueue[q])
+			}
+		}
+		if !allowed {
+			t.Errorf("%s accepts no events from its rules", q)
+		}
+		var mapped bool
+		for id, esm := range resourcesOfType(out, "AWS::Lambda::EventSourceMapping") {
+			ep := asMap(esm["Properties"])
+			if !same(ep["EventSourceArn"], jv(`{"Fn::GetAtt":["`+q+`","Arn"]}`)) {
+				continue
+			}
+			mapped = true
+			if esm["Condition"] != "LifecycleEnabled" || !same(ep["FunctionName"], jv(`{"Ref":"`+function+`"}`)) {
+				t.Errorf("%s: condition %v, function %v, want %s under LifecycleEnabled", id, esm["Condition"], ep["FunctionName"], function)
+			}
+			if !slices.Contains(asList(ep["FunctionResponseTypes"]), any("ReportBatchItemFailures")) {
+				t.Errorf("%s lacks ReportBatchItemFailures: one failed event would repeat its whole batch", id)
+			}
+			if mc := num(t, at(ep, "ScalingConfig", "MaximumConcurrency"), id+" MaximumConcurrency"); mc != 2 {
+				t.Errorf("%s: MaximumConcurrency %v, want 2 (the rate arithmetic counts two consumers)", id, mc)
+			}
+			if !same(esm["DependsOn"], function+"Role") && !same(esm["DependsOn"], []any{function + "Role"}) {
+				t.Errorf("%s does not wait for %sRole (its consume statement): %v", id, function, esm["DependsOn"])
+			}
+		}
+		if !mapped {
+			t.Errorf("no event source mapping from %s", q)
+		}
 	}
 }
 
@@ -1230,7 +1302,7 @@ func TestTemplateRetryQueueConsumer(t *testing.T) {
 	consume := map[string]bool{}
 	for _, st := range roleStatements(t, resource(t, out, "ImportFunctionRole", "AWS::IAM::Role")) {
 		for _, a := range actionsOf(st.s["Action"]) {
-			if a == "sqs:ReceiveMessage" || a == "sqs:DeleteMessage" {
+			if (a == "sqs:ReceiveMessage" || a == "sqs:DeleteMessage") && st.cond != "LifecycleEnabled" {
 				consume[a] = true
 				if !same(st.s["Resource"], jv(`{"Fn::GetAtt":["RetryQueue","Arn"]}`)) {
 					t.Errorf("ImportFunctionRole may %s on %v, want the retry queue only", a, st.s["Resource"])

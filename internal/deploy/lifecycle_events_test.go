@@ -1,6 +1,8 @@
 package deploy
 
 import (
+	"crypto/md5"
+	"encoding/hex"
 	"encoding/json"
 	"regexp"
 	"strings"
@@ -67,6 +69,67 @@ func TestLifecycleEvents(t *testing.T) {
 				if id != "123456789012" && !strings.Contains(string(b), "-"+id) {
 					t.Errorf("account-like number %s: use 123456789012", id)
 				}
+			}
+		})
+	}
+}
+
+// sqsLifecycleEventFiles are lifecycle events as the functions receive them
+// from their queues: an SQS batch whose record's body is what the stack's
+// rule sent (the wrapper around the CloudTrail event), with the sample
+// CloudTrail event it was made from.
+var sqsLifecycleEventFiles = map[string]string{
+	"sqs-lifecycle-delete.json": "cloudtrail-admin-delete-user.json",
+	"sqs-lifecycle-import.json": "cloudtrail-admin-create-user.json",
+}
+
+// TestSQSLifecycleEvents: each file decodes as aws-lambda-go's SQS event,
+// its record is as SQS sends it (md5 of the body, the queue's ARN in the
+// documentation account), and its body round-trips to the stack's wrapper
+// around the sample CloudTrail event, unchanged.
+func TestSQSLifecycleEvents(t *testing.T) {
+	for name, inner := range sqsLifecycleEventFiles {
+		t.Run(name, func(t *testing.T) {
+			var ev events.SQSEvent
+			decodeEvent(t, name, &ev)
+			if len(ev.Records) != 1 {
+				t.Fatalf("%d records, want 1", len(ev.Records))
+			}
+			rec := ev.Records[0]
+			if rec.EventSource != "aws:sqs" || rec.MessageId == "" || rec.ReceiptHandle == "" || !strings.HasPrefix(rec.EventSourceARN, "arn:aws:sqs:us-east-1:123456789012:") {
+				t.Errorf("record incomplete: %+v", rec)
+			}
+			sum := md5.Sum([]byte(rec.Body))
+			if rec.Md5OfBody != hex.EncodeToString(sum[:]) {
+				t.Errorf("md5OfBody %s does not match the body", rec.Md5OfBody)
+			}
+			var wrapper struct {
+				UserPoolID string          `json:"userPoolId"`
+				Event      json.RawMessage `json:"event"`
+			}
+			dec := json.NewDecoder(strings.NewReader(rec.Body))
+			dec.DisallowUnknownFields()
+			if err := dec.Decode(&wrapper); err != nil {
+				t.Fatalf("body is not the stack's wrapper: %v", err)
+			}
+			if wrapper.UserPoolID != "us-east-1_EXAMPLE" {
+				t.Errorf("wrapper userPoolId = %q", wrapper.UserPoolID)
+			}
+			var got, want any
+			if err := json.Unmarshal(wrapper.Event, &got); err != nil {
+				t.Fatal(err)
+			}
+			decodeEvent(t, inner, &want)
+			if !same(got, want) {
+				t.Errorf("the body's event differs from events/%s", inner)
+			}
+			again, err := json.Marshal(ev)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var back events.SQSEvent
+			if err := json.Unmarshal(again, &back); err != nil || back.Records[0].Body != rec.Body {
+				t.Errorf("the event does not round-trip through aws-lambda-go: %v", err)
 			}
 		})
 	}

@@ -474,8 +474,22 @@ func TestTemplatePolicies(t *testing.T) {
 					t.Errorf("%s: sqs:SendMessage on %v, want the retry queue and the DLQ only", roleID, st.s["Resource"])
 				}
 			case "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes":
-				if id != "ImportFunction" || !same(st.s["Resource"], jv(`{"Fn::GetAtt":["RetryQueue","Arn"]}`)) {
-					t.Errorf("%s: %s on %v, want the import function on the retry queue only", roleID, action, st.s["Resource"])
+				// Each function consumes its own queues: the import function
+				// the retry queue, and with lifecycle events each its own
+				// lifecycle queue.
+				own := map[string]string{"ImportFunction": "LifecycleImportQueue", "DeleteFunction": "LifecycleDeleteQueue"}[id]
+				switch {
+				case id == "ImportFunction" && st.cond == "" && same(st.s["Resource"], jv(`{"Fn::GetAtt":["RetryQueue","Arn"]}`)):
+				case st.cond == "LifecycleEnabled" && same(st.s["Resource"], jv(`{"Fn::GetAtt":["`+own+`","Arn"]}`)):
+				default:
+					t.Errorf("%s: %s on %v (condition %q), want the import function on the retry queue, and each function on its own lifecycle queue", roleID, action, st.s["Resource"], st.cond)
+				}
+			case "cognito-idp:AdminGetUser":
+				// The delete function reads the user before a lifecycle
+				// delete; the role may name the pool (the pool names only
+				// the import function).
+				if id != "DeleteFunction" || st.cond != "LifecycleEnabled" || !same(st.s["Resource"], poolArn) {
+					t.Errorf("%s: AdminGetUser on %v (condition %q), want the delete function on the pool, with lifecycle events only", roleID, st.s["Resource"], st.cond)
 				}
 			default:
 				t.Errorf("%s: unexpected inline permission %s on %v", roleID, action, st.s["Resource"])

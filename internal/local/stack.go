@@ -85,6 +85,10 @@ type Stack struct {
 	creds chatapi.CredentialsSource // what the client and the UserSig handler sign with
 }
 
+// Credentials returns what the stack's client signs with (the admin
+// identifier in it is what every command refuses to touch).
+func (s *Stack) Credentials() chatapi.CredentialsSource { return s.creds }
+
 // StartEmulator starts a Chat emulator on a loopback port, with a fresh
 // random key that never leaves the process, and builds a stack on it. The
 // key reaches the client the way it does in a deployment: as a JSON secret

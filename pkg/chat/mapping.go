@@ -13,6 +13,10 @@ const (
 	DefaultFaceURLAttribute = "picture"
 )
 
+// SourceUsername is the UserIDAttribute that maps a user's Cognito
+// username to their UserID.
+const SourceUsername = "username"
+
 // Mapping says which Cognito attributes become the Chat account's UserID,
 // Nick and FaceUrl (USER_ID_ATTRIBUTE, NICK_ATTRIBUTE, FACE_URL_ATTRIBUTE).
 //

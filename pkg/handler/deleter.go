@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/chatsync/chat-lambdas/pkg/chat"
+	"github.com/chatsync/chat-lambdas/pkg/chatapi"
 )
 
 // Deleter is the part of the Chat client the delete handler uses.
@@ -18,16 +19,25 @@ type Deleter interface {
 
 // DeleteConfig configures a DeleteHandler. Chat is required.
 type DeleteConfig struct {
-	Chat         Deleter
-	Auth         Auth
-	UserPoolID   string // USER_POOL_ID: the stack's pool, for lifecycle events that come without the stack's wrapper
+	Chat       Deleter
+	Auth       Auth
+	UserPoolID string // USER_POOL_ID: the stack's pool, for lifecycle events that come without the stack's wrapper
+	// Users reads the pool before a lifecycle delete with the username
+	// mapping (a user of that name who exists now keeps the account); nil:
+	// such deletes are refused. Other mappings never read the pool.
+	Users Users
+	// Credentials are those the Chat client signs with: no path kicks or
+	// deletes their admin identifier. nil: not checked (tests of other
+	// rules).
+	Credentials  chatapi.CredentialsSource
 	Logger       *slog.Logger
 	AnswerMargin time.Duration // kept back from the deadline to answer; default DefaultAnswerMargin
 	Now          func() time.Time
 }
 
 // DeleteHandler is the delete function: DELETE /accounts/{userId},
-// POST /accounts/delete and direct invocation.
+// POST /accounts/delete, direct invocation, and lifecycle events (from
+// their SQS queue, or delivered directly).
 type DeleteHandler struct {
 	base
 	cfg DeleteConfig
@@ -48,6 +58,8 @@ func (h *DeleteHandler) Invoke(ctx context.Context, payload []byte) ([]byte, err
 		return h.http(iv, payload, k)
 	case kindLifecycle:
 		return h.lifecycle(iv, payload)
+	case kindSQS:
+		return h.sqs(iv, payload)
 	case kindDelete:
 		var b deleteBody
 		if err := decodeBody(payload, &b); err != nil {
@@ -75,6 +87,9 @@ func (b deleteBody) ids() []string {
 func (h *DeleteHandler) run(ctx context.Context, ids []string) result {
 	r := result{out: outcome{command: chat.CmdDelete, userIDs: ids}}
 	if err := validateIDs(ids); err != nil {
+		return r.refused(err)
+	}
+	if err := refuseAdmin(ctx, h.cfg.Credentials, ids...); err != nil {
 		return r.refused(err)
 	}
 	res, err := h.cfg.Chat.DeleteAccounts(ctx, ids)

@@ -8,11 +8,15 @@ import (
 	"github.com/chatsync/chat-lambdas/pkg/chat"
 )
 
-// httpErrorFor maps a failed operation to its HTTP reply: 400 for input
+// httpErrorFor maps a failed operation to its HTTP reply: 403 for the
+// app's admin identifier (chat.ErrAdminAccount), 400 for input
 // refused (by us before any call, or by Chat as the caller's fault), 504 when
 // the deadline ran out, 503 when transient failures outlasted the retries,
 // and 502 for any other Chat-side rejection.
 func httpErrorFor(err error) *httpError {
+	if errors.Is(err, chat.ErrAdminAccount) {
+		return &httpError{Status: http.StatusForbidden, Code: "forbidden", Message: chat.ErrAdminAccount.Info, ChatCode: chat.CodeInvalidParameter}
+	}
 	var e *chat.Error
 	if !errors.As(err, &e) {
 		return &httpError{Status: http.StatusBadGateway, Code: "chat_error", Message: "internal error"}

@@ -28,7 +28,7 @@ var ErrUnknownEvent = errors.New("unrecognized event")
 
 var (
 	errUnknownImportEvent = &EventError{Msg: "unrecognized event: want a Cognito post-confirmation trigger, an API Gateway request, an SQS retry-queue batch, a Cognito lifecycle event from EventBridge, or an account_import or multiaccount_import body", unknown: true}
-	errUnknownDeleteEvent = &EventError{Msg: "unrecognized event: want an API Gateway request, a Cognito lifecycle event from EventBridge, or an account_delete body", unknown: true}
+	errUnknownDeleteEvent = &EventError{Msg: "unrecognized event: want an API Gateway request, a Cognito lifecycle event from EventBridge (directly or through its SQS queue), or an account_delete body", unknown: true}
 )
 
 // EventError is a function error for a payload the function cannot take:

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/chatsync/chat-lambdas/pkg/chat"
+	"github.com/chatsync/chat-lambdas/pkg/chatapi"
 	"github.com/chatsync/chat-lambdas/pkg/metrics"
 )
 
@@ -26,10 +27,13 @@ type Queue interface {
 
 // ImportConfig configures an ImportHandler. Chat is required.
 type ImportConfig struct {
-	Chat            Importer
-	Mapping         chat.Mapping
-	Auth            Auth
-	Users           Users  // reads users for lifecycle events; nil: lifecycle imports are refused
+	Chat    Importer
+	Mapping chat.Mapping
+	Auth    Auth
+	Users   Users // reads users for lifecycle events; nil: lifecycle imports are refused
+	// Credentials are those the Chat client signs with: no path imports
+	// their admin identifier. nil: not checked (tests of other rules).
+	Credentials     chatapi.CredentialsSource
 	UserPoolID      string // USER_POOL_ID: the stack's pool; else lifecycle events must carry it in the stack's wrapper
 	RetryQueue      Queue  // RETRY_QUEUE_URL; nil when unset
 	DeadLetterQueue Queue  // DEAD_LETTER_QUEUE_URL; nil when unset
@@ -161,6 +165,9 @@ func (h *ImportHandler) run(ctx context.Context, b importBody) result {
 		if err := validateBatch(list); err != nil {
 			return r.refused(err)
 		}
+		if err := refuseAdmin(ctx, h.cfg.Credentials, r.out.userIDs...); err != nil {
+			return r.refused(err)
+		}
 		res, err := h.cfg.Chat.ImportAccounts(ctx, list)
 		if err != nil {
 			return r.refused(err)
@@ -170,6 +177,9 @@ func (h *ImportHandler) run(ctx context.Context, b importBody) result {
 	a := b.account()
 	r := result{out: outcome{command: chat.CmdImport, userIDs: []string{a.UserID}}}
 	if err := a.Validate(); err != nil {
+		return r.refused(err)
+	}
+	if err := refuseAdmin(ctx, h.cfg.Credentials, a.UserID); err != nil {
 		return r.refused(err)
 	}
 	stats, err := h.cfg.Chat.ImportAccount(ctx, a)
@@ -283,6 +293,11 @@ func (h *ImportHandler) cognito(iv *invocation, payload []byte) ([]byte, error) 
 	}
 
 	ictx, cancel := withDeadline(ctx, iv.start, h.cfg.CognitoBudget, h.cfg.QueueMargin)
+	if err := refuseAdmin(ictx, h.cfg.Credentials, acct.UserID); errors.Is(err, chat.ErrAdminAccount) {
+		cancel()
+		pending.Reason = err.Error()
+		return h.park(iv, payload, pending, out)
+	}
 	stats, err := h.importDroppingProfile(ictx, acct, who)
 	var perr error
 	if err == nil && len(pending.Profile) > 0 {

@@ -7,16 +7,47 @@ import (
 	"log/slog"
 
 	"github.com/chatsync/chat-lambdas/pkg/chat"
+	"github.com/chatsync/chat-lambdas/pkg/chatapi"
 	"github.com/chatsync/chat-lambdas/pkg/lifecycle"
 	"github.com/chatsync/chat-lambdas/pkg/metrics"
 )
 
-// Users reads a Cognito user's current attributes, for lifecycle events:
-// by sub, or by username. A user that does not exist (any more) is
+// Users reads a Cognito user's current attributes, for lifecycle events.
+// UserByName is AdminGetUser (Cognito's UserRead quota, 120 requests a
+// second by default, adjustable), which also takes a local user's sub as the
+// username; UserBySub is ListUsers with a sub filter (the UserList quota, 30
+// a second, not adjustable, which the pool sync needs), used only when
+// AdminGetUser finds no one. A user that does not exist (any more) is
 // ErrUserNotFound.
 type Users interface {
 	UserBySub(ctx context.Context, pool, sub string) (User, error)
 	UserByName(ctx context.Context, pool, username string) (User, error)
+}
+
+// readUser reads the user l names from pool, as they are now: AdminGetUser
+// by username when the event names one, else with the sub as the username,
+// and ListUsers by sub only when that finds no one (a user of an external
+// provider, whose username is not their sub). A user found under the event's
+// username whose sub is not the event's is someone else, who took the name
+// since: the event's user is looked for by sub.
+func readUser(ctx context.Context, users Users, pool string, l lifecycle.Lookup) (User, error) {
+	ours := func(u User) bool { return l.Sub == "" || u.Attributes["sub"] == l.Sub }
+	for _, name := range []string{l.Username, l.Sub} {
+		if name == "" {
+			continue
+		}
+		u, err := users.UserByName(ctx, pool, name)
+		switch {
+		case err == nil && ours(u):
+			return u, nil
+		case err != nil && !errors.Is(err, ErrUserNotFound):
+			return User{}, err
+		}
+	}
+	if l.Sub == "" {
+		return User{}, ErrUserNotFound
+	}
+	return users.UserBySub(ctx, pool, l.Sub)
 }
 
 // User is what a lifecycle import needs of a Cognito user.
@@ -32,7 +63,7 @@ var ErrUserNotFound = errors.New("no such user")
 // lifecycleReply is what a function answers a lifecycle event with.
 // EventBridge ignores it; it is for `chatsync invoke` and tests.
 type lifecycleReply struct {
-	Verdict string `json:"verdict"` // "done", "ignored" or "refused"
+	Verdict string `json:"verdict"` // "done", "ignored", "refused" or "skipped" (the app's admin identifier)
 	Reason  string `json:"reason,omitempty"`
 	UserID  string `json:"userId,omitempty"`
 }
@@ -87,8 +118,9 @@ func (iv *invocation) lifecycleDone(out outcome, verdict, reason, userID string)
 }
 
 // lifecycleFailed logs a lifecycle event that failed in a way that may pass
-// and returns the function error, so that EventBridge delivers it again
-// (and, after its retries, to the rule's dead-letter queue).
+// and returns the function error: from the function's queue, a batch item
+// failure, so that SQS delivers it again (and, after the queue's
+// maxReceiveCount, moves it to the dead-letter queue).
 func (iv *invocation) lifecycleFailed(out outcome, err error) ([]byte, error) {
 	out.event, out.err = "lifecycle", err
 	iv.count(metrics.Failed, len(out.userIDs))
@@ -112,6 +144,55 @@ func (iv *invocation) lifecycleEnd(out outcome, err error, done metrics.Name) ([
 		iv.count(metrics.Failed, 1)
 		return iv.lifecycleDone(out, "refused", "Chat refused: "+chat.PublicMessage(err), id), nil
 	}
+}
+
+// nameTaken checks, before a delete under the username mapping, that no
+// user named username exists in pool now: the event names the account by
+// username, which a new user may have taken since (or, in a
+// case-insensitive pool, which names another case of a user who still
+// exists). done is true when the delete must not go on: such a user exists
+// (acknowledged, nothing changes), the pool cannot be read at all
+// (refused), or the read failed (retried).
+func (h *DeleteHandler) nameTaken(ctx context.Context, iv *invocation, pool, username string, out outcome) (done bool, reply []byte, err error) {
+	if h.cfg.Users == nil {
+		return true, iv.lifecycleDone(out, "refused", "with USER_ID_ATTRIBUTE=username a delete needs to check the pool for a user of that name, and the function cannot read the pool (no USER_POOL_ID or permission set up)", ""), nil
+	}
+	u, rerr := h.cfg.Users.UserByName(ctx, pool, username)
+	switch {
+	case rerr == nil:
+		out.extra = append(out.extra, slog.String("cognitoUsername", u.Username))
+		return true, iv.lifecycleDone(out, "ignored", "a user named "+quoted(username)+" exists in the pool now (registered again, or the event named another case of the name): the account is kept", username), nil
+	case errors.Is(rerr, ErrUserNotFound):
+		return false, nil, nil
+	}
+	out.userIDs = []string{username}
+	reply, err = iv.lifecycleFailed(out, rerr)
+	return true, reply, err
+}
+
+// skipAdmin acknowledges a lifecycle event whose user maps to the app's
+// admin identifier: skipped, logged as a warning with the reason and a
+// skipped count of 1, never acted on. done is false for any other user.
+// Credentials that cannot be read are a failure that may pass.
+func (iv *invocation) skipAdmin(ctx context.Context, src chatapi.CredentialsSource, out outcome, id string) (done bool, reply []byte, err error) {
+	switch rerr := refuseAdmin(ctx, src, id); {
+	case rerr == nil:
+		return false, nil, nil
+	case errors.Is(rerr, chat.ErrAdminAccount):
+		out.err, out.warn = rerr, true
+		out.extra = append(out.extra, slog.Int("skipped", 1))
+		return true, iv.lifecycleDone(out, "skipped", chat.ErrAdminAccount.Info, id), nil
+	default:
+		out.userIDs = []string{id}
+		reply, err := iv.lifecycleFailed(out, rerr)
+		return true, reply, err
+	}
+}
+
+// quoted returns s in double quotes, as JSON writes it.
+func quoted(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
 }
 
 // retryable reports whether a Chat failure may pass by itself.
@@ -139,15 +220,7 @@ func (h *ImportHandler) lifecycle(iv *invocation, payload []byte) ([]byte, error
 	ctx, cancel := withDeadline(iv.ctx, iv.start, 0, iv.answerMargin)
 	defer cancel()
 	pool := ev.StackPool(h.cfg.UserPoolID)
-	var (
-		u   User
-		err error
-	)
-	if d.Lookup.Sub != "" {
-		u, err = h.cfg.Users.UserBySub(ctx, pool, d.Lookup.Sub)
-	} else {
-		u, err = h.cfg.Users.UserByName(ctx, pool, d.Lookup.Username)
-	}
+	u, err := readUser(ctx, h.cfg.Users, pool, d.Lookup)
 	switch {
 	case errors.Is(err, ErrUserNotFound):
 		return iv.lifecycleDone(out, "ignored", "the user is no longer in the pool", ""), nil
@@ -162,6 +235,9 @@ func (h *ImportHandler) lifecycle(iv *invocation, payload []byte) ([]byte, error
 	}
 	if len(dropped) > 0 {
 		out.extra = append(out.extra, slog.Any("dropped", dropped))
+	}
+	if done, reply, err := iv.skipAdmin(ctx, h.cfg.Credentials, out, acct.UserID); done {
+		return reply, err
 	}
 	items, pdropped := h.cfg.Mapping.ProfileItems(u.Attributes)
 	if len(pdropped) > 0 {
@@ -186,12 +262,21 @@ func (h *ImportHandler) lifecycle(iv *invocation, payload []byte) ([]byte, error
 // as deleted.
 func (h *DeleteHandler) lifecycle(iv *invocation, payload []byte) ([]byte, error) {
 	out := outcome{event: "lifecycle"}
-	_, d, reply, done := iv.lifecycle(payload, h.cfg.UserPoolID, true, &out)
+	ev, d, reply, done := iv.lifecycle(payload, h.cfg.UserPoolID, true, &out)
 	if done {
 		return reply, nil
 	}
 	ctx, cancel := withDeadline(iv.ctx, iv.start, 0, iv.answerMargin)
 	defer cancel()
+	if done, reply, err := iv.skipAdmin(ctx, h.cfg.Credentials, out, d.UserID); done {
+		return reply, err
+	}
+	if iv.auth.Mapping.UserIDAttribute == chat.SourceUsername {
+		if done, reply, err := h.nameTaken(ctx, iv, ev.StackPool(h.cfg.UserPoolID), d.UserID, out); done {
+			return reply, err
+		}
+	}
+	// The one place a lifecycle delete reaches Chat.
 	out.userIDs = []string{d.UserID}
 	out.command = chat.CmdKick
 	stats, err := h.cfg.Chat.Kick(ctx, d.UserID)

@@ -192,8 +192,9 @@ func TestLifecycleImport(t *testing.T) {
 	}
 }
 
-// TestLifecycleRetries: a failure that may pass is a function error, so that
-// EventBridge delivers the event again; nothing is dropped silently.
+// TestLifecycleRetries: a failure that may pass is a function error (from
+// a queue, a batch item failure), so that the event is delivered again;
+// nothing is dropped silently.
 func TestLifecycleRetries(t *testing.T) {
 	e := newEnv(t, envOpts{})
 	e.emu.Seed(chat.SubUserID(aliceSub))

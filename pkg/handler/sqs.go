@@ -1,11 +1,10 @@
 package handler
 
 import (
-	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/chatsync/chat-lambdas/pkg/chat"
@@ -15,10 +14,12 @@ import (
 // sqsConcurrency bounds the retry-queue messages imported at once.
 const sqsConcurrency = 4
 
-// sqs consumes retry-queue messages. Each message that did not succeed is
-// reported as a batch item failure, so SQS delivers it again and, after
-// maxReceiveCount, moves it to the dead-letter queue. A message that can
-// never succeed goes to the dead-letter queue at once.
+// sqs consumes the import function's queues: retry-queue messages, and
+// the lifecycle events of its rules (see lifecyclequeue.go). Each message
+// that did not succeed is reported as a batch item failure, so SQS delivers
+// it again and, after maxReceiveCount, moves it to the dead-letter queue. A
+// retry message that can never succeed goes to the dead-letter queue at
+// once.
 func (h *ImportHandler) sqs(iv *invocation, payload []byte) ([]byte, error) {
 	var e events.SQSEvent
 	if err := json.Unmarshal(payload, &e); err != nil {
@@ -26,31 +27,18 @@ func (h *ImportHandler) sqs(iv *invocation, payload []byte) ([]byte, error) {
 	}
 	ctx, cancel := withDeadline(iv.ctx, iv.start, 0, iv.answerMargin)
 	defer cancel()
-	var (
-		mu   sync.Mutex
-		resp = events.SQSEventResponse{BatchItemFailures: []events.SQSBatchItemFailure{}}
-		wg   sync.WaitGroup
-		sem  = make(chan struct{}, sqsConcurrency)
-	)
-	for _, m := range e.Records {
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			if !h.retry(ctx, m) {
-				mu.Lock()
-				resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: m.MessageId})
-				mu.Unlock()
-			}
-		})
-	}
-	wg.Wait()
-	return json.Marshal(resp)
+	return h.eachMessage(ctx, e, func(iv *invocation, m events.SQSMessage) bool {
+		if isLifecycleMessage(m) {
+			return iv.lifecycleMessage(m, h.lifecycle)
+		}
+		return h.retry(iv, m)
+	})
 }
 
 // retry imports one retry-queue message and reports whether it is done with:
 // imported, or parked in the dead-letter queue.
-func (h *ImportHandler) retry(ctx context.Context, m events.SQSMessage) bool {
-	iv := h.begin(ctx) // each message logs its own outcome and duration
+func (h *ImportHandler) retry(iv *invocation, m events.SQSMessage) bool {
+	ctx := iv.ctx
 	out := outcome{event: "sqs", extra: []slog.Attr{slog.String("messageId", m.MessageId)}}
 	p, err := chat.DecodePendingImport([]byte(m.Body))
 	if err != nil {
@@ -61,6 +49,9 @@ func (h *ImportHandler) retry(ctx context.Context, m events.SQSMessage) bool {
 	out.userIDs = []string{p.Account.UserID}
 	out.extra = append(out.extra, slog.String("userPoolId", p.UserPoolID), slog.String("userName", p.UserName), slog.Int("receiveCount", receiveCount(m)))
 	if err := p.Account.Validate(); err != nil {
+		return h.parkMessage(iv, p, err, out)
+	}
+	if err := refuseAdmin(ctx, h.cfg.Credentials, p.Account.UserID); errors.Is(err, chat.ErrAdminAccount) {
 		return h.parkMessage(iv, p, err, out)
 	}
 	stats, err := h.importDroppingProfile(ctx, p.Account, out.extra)

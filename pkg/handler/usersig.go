@@ -221,7 +221,7 @@ func (h *UserSigHandler) issue(ctx context.Context, id string) (UserSigReply, er
 	if err != nil {
 		return UserSigReply{}, credentialsError(err)
 	}
-	if id == creds.Admin {
+	if creds.IsAdmin(id) {
 		return UserSigReply{}, errAdminIdentifier
 	}
 	now := h.now()

@@ -36,9 +36,11 @@ func (v Verdict) String() string {
 	return verdictNames[v]
 }
 
-// Lookup names the user to read from Cognito before an import: by sub
-// (ListUsers with a sub filter) when the event carries one, else by
-// username (AdminGetUser). Exactly one field is set.
+// Lookup names the user to read from Cognito before an import: what the
+// event says of them, the sub, the username, or both (at least one is set).
+// The reader tries AdminGetUser first, with the username, else with the sub
+// as the username (Cognito accepts a local user's sub there), and ListUsers
+// by sub only when that finds no one (see pkg/handler).
 type Lookup struct {
 	Sub      string
 	Username string
@@ -92,8 +94,8 @@ func (d Decision) LogValue() slog.Value {
 //     event alone: the sub with its hyphens removed when userIDAttribute is
 //     "sub", the username when it is "username". Any other mapping, or a sub
 //     or username the event lacks: Refuse.
-//   - Create and Update: Act with a Lookup by sub when the event carries
-//     one, else by username; neither: Refuse.
+//   - Create and Update: Act with a Lookup of the sub and the username the
+//     event carries; neither: Refuse.
 //
 // A sub must be a UUID and a computed UserID must be one Chat accepts,
 // else Refuse.
@@ -117,11 +119,8 @@ func Decide(ev Event, stackPool, userIDAttribute string) Decision {
 	case Delete:
 		return decideDelete(ev, userIDAttribute)
 	case Create, Update:
-		switch {
-		case ev.Sub != "":
-			return Decision{Verdict: Act, Lookup: Lookup{Sub: ev.Sub}}
-		case ev.Username != "":
-			return Decision{Verdict: Act, Lookup: Lookup{Username: ev.Username}}
+		if ev.Sub != "" || ev.Username != "" {
+			return Decision{Verdict: Act, Lookup: Lookup{Sub: ev.Sub, Username: ev.Username}}
 		}
 		return refuse("%s names no user: no sub, and the username is %s", ev.Name, absent(ev, "username"))
 	}

@@ -27,6 +27,9 @@ func TestDecide(t *testing.T) {
 	bySub := func(sub string) lifecycle.Decision {
 		return lifecycle.Decision{Verdict: lifecycle.Act, Lookup: lifecycle.Lookup{Sub: sub}}
 	}
+	byBoth := func(sub, name string) lifecycle.Decision {
+		return lifecycle.Decision{Verdict: lifecycle.Act, Lookup: lifecycle.Lookup{Sub: sub, Username: name}}
+	}
 	byName := func(name string) lifecycle.Decision {
 		return lifecycle.Decision{Verdict: lifecycle.Act, Lookup: lifecycle.Lookup{Username: name}}
 	}
@@ -61,9 +64,9 @@ func TestDecide(t *testing.T) {
 		{"sub with a quote", del("AdminDeleteUser", pool, `0f3c9a52-7a5e-4c1b-9d3e-2b8f6a1c4d7"`, "alice"), pool, "sub", lifecycle.Decision{Verdict: lifecycle.Refuse}, "not a UUID"},
 
 		// Creates and updates.
-		{"admin create by sub", upd("AdminCreateUser", pool, subC, "carol"), pool, "sub", bySub(subC), ""},
+		{"admin create: sub and username", upd("AdminCreateUser", pool, subC, "carol"), pool, "sub", byBoth(subC, "carol"), ""},
 		{"admin create without a sub: by username", upd("AdminCreateUser", pool, "", "carol"), pool, "sub", byName("carol"), ""},
-		{"admin update by sub, attribute mapping", upd("AdminUpdateUserAttributes", pool, subA, "alice"), pool, "custom:chat_id", bySub(subA), ""},
+		{"admin update, attribute mapping", upd("AdminUpdateUserAttributes", pool, subA, "alice"), pool, "custom:chat_id", byBoth(subA, "alice"), ""},
 		{"admin update, username hidden: by sub", hidden(upd("AdminUpdateUserAttributes", pool, subA, ""), "username"), pool, "username", bySub(subA), ""},
 		{"access-token update: the stack's pool", upd("UpdateUserAttributes", "", subB, ""), pool, "sub", bySub(subB), ""},
 		{"update for another pool", upd("AdminUpdateUserAttributes", other, subA, "alice"), pool, "sub", lifecycle.Decision{Verdict: lifecycle.Ignore}, "not this stack's"},

@@ -49,15 +49,15 @@ func TestFixtures(t *testing.T) {
 		},
 		"cloudtrail-admin-create-user.json": {
 			lifecycle.Event{Action: lifecycle.Create, Name: "AdminCreateUser", UserPoolID: pool, Sub: subC, Username: "carol"},
-			lifecycle.Decision{Verdict: lifecycle.Act, Lookup: lifecycle.Lookup{Sub: subC}},
+			lifecycle.Decision{Verdict: lifecycle.Act, Lookup: lifecycle.Lookup{Sub: subC, Username: "carol"}},
 		},
 		"cloudtrail-admin-create-user-wrapped.json": {
 			lifecycle.Event{Action: lifecycle.Create, Name: "AdminCreateUser", UserPoolID: pool, StackPoolID: pool, Sub: subC, Username: "carol"},
-			lifecycle.Decision{Verdict: lifecycle.Act, Lookup: lifecycle.Lookup{Sub: subC}},
+			lifecycle.Decision{Verdict: lifecycle.Act, Lookup: lifecycle.Lookup{Sub: subC, Username: "carol"}},
 		},
 		"cloudtrail-admin-update-user-attributes.json": {
 			lifecycle.Event{Action: lifecycle.Update, Name: "AdminUpdateUserAttributes", UserPoolID: pool, Sub: subA, Username: "alice"},
-			lifecycle.Decision{Verdict: lifecycle.Act, Lookup: lifecycle.Lookup{Sub: subA}},
+			lifecycle.Decision{Verdict: lifecycle.Act, Lookup: lifecycle.Lookup{Sub: subA, Username: "alice"}},
 		},
 		"cloudtrail-update-user-attributes.json": {
 			lifecycle.Event{Action: lifecycle.Update, Name: "UpdateUserAttributes", Sub: subB},

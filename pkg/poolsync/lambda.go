@@ -29,7 +29,19 @@ type Message struct {
 	Prefix   string `json:"prefix"`          // the stream: the sub's first hex digit
 	Token    string `json:"token,omitempty"` // the next page; "" for the first
 	Profiles bool   `json:"profiles"`        // re-import users already in Chat (profile update)
+
+	// Stalled counts the rounds in a row, up to this message, whose
+	// invocation handed the stream on from the page it started at.
+	Stalled int `json:"stalled,omitempty"`
 }
+
+// MaxStalledRounds is how many rounds in a row a stream may end where it
+// began (Cognito throttling every ListUsers call, say) before its message
+// fails instead of handing the same page on once more: failing, the
+// message is delivered again and, after the queue's maxReceiveCount, moved
+// to the dead-letter queue, whose alarm tells an operator. Handing it on
+// would go round forever with nothing to see.
+const MaxStalledRounds = 5
 
 // Start is the scheduled event: {"sync":"start"}, optionally with
 // "profiles":true.
@@ -50,8 +62,11 @@ type HandlerConfig struct {
 	Queue    Sender
 	Users    Lister
 	Chat     Chat
-	Mapping  chat.Mapping
-	Logger   *slog.Logger // nil discards
+	// Credentials give the admin identifier, which the sync skips (see
+	// Config.Credentials).
+	Credentials Credentials
+	Mapping     chat.Mapping
+	Logger      *slog.Logger // nil discards
 
 	// Margin is how much time must be left before the invocation's
 	// deadline to start another round; default 60s. Reserve is kept free
@@ -170,8 +185,8 @@ func (h *Handler) message(ctx context.Context, m events.SQSMessage) bool {
 	}
 	work, cancel := context.WithDeadline(ctx, deadline.Add(-h.cfg.Reserve))
 	defer cancel()
-	eng, err := New(Config{Pool: h.cfg.Pool, Users: h.cfg.Users, Chat: h.cfg.Chat, Mapping: h.cfg.Mapping, Profiles: msg.Profiles, PagesPerRound: h.cfg.PagesPerRound, OnOutcome: func(o Outcome) {
-		if o.Action == Failed || o.Action == Unmappable {
+	eng, err := New(Config{Pool: h.cfg.Pool, Users: h.cfg.Users, Chat: h.cfg.Chat, Credentials: h.cfg.Credentials, Mapping: h.cfg.Mapping, Profiles: msg.Profiles, PagesPerRound: h.cfg.PagesPerRound, OnOutcome: func(o Outcome) {
+		if o.Action == Failed || o.Action == Unmappable || o.Action == AdminUser {
 			log.WarnContext(ctx, "sync user "+string(o.Action), slog.String("userId", o.UserID), slog.String("username", o.Username), slog.String("reason", o.Reason))
 		}
 	}})
@@ -197,8 +212,17 @@ func (h *Handler) message(ctx context.Context, m events.SQSMessage) bool {
 		return true
 	}
 	// Out of time (err from the work deadline) or stopped by the margin:
-	// hand the stream on from where it is.
+	// hand the stream on from where it is, unless it has not moved for
+	// MaxStalledRounds rounds.
 	cont := Message{Version: MessageVersion, Prefix: msg.Prefix, Token: next, Profiles: msg.Profiles}
+	if next == msg.Token {
+		cont.Stalled = msg.Stalled + 1
+	}
+	if cont.Stalled >= MaxStalledRounds {
+		log.ErrorContext(ctx, "sync stream stalled", append(attrs, slog.Int("rounds", cont.Stalled),
+			slog.String("why", "no page listed in these rounds in a row: the message fails, to reach the dead-letter queue"))...)
+		return false
+	}
 	if err := h.send(ctx, cont); err != nil {
 		log.ErrorContext(ctx, "sync continuation not sent", append(attrs, slog.String("error", err.Error()))...)
 		return false

@@ -34,6 +34,12 @@ type Lister interface {
 	ListPage(ctx context.Context, pool, prefix, token string) (cognito.Page, error)
 }
 
+// Credentials give the app's admin identifier, which a sync never imports;
+// the functions' secret source and chatapi.CredentialsSource implement it.
+type Credentials interface {
+	Credentials(ctx context.Context) (chat.Credentials, error)
+}
+
 // Chat is the part of the Chat client a sync uses; *chatapi.Client
 // implements it.
 type Chat interface {
@@ -55,10 +61,13 @@ const profileConcurrency = 8
 
 // Config configures an Engine.
 type Config struct {
-	Pool    string       // the user pool ID
-	Users   Lister       // the pool's users
-	Chat    Chat         // the Chat service
-	Mapping chat.Mapping // Cognito attributes to Chat account, as the import function maps them
+	Pool  string // the user pool ID
+	Users Lister // the pool's users
+	Chat  Chat   // the Chat service
+	// Credentials give the admin identifier: a user who maps to it is
+	// skipped, counted and reported. nil: not checked.
+	Credentials Credentials
+	Mapping     chat.Mapping // Cognito attributes to Chat account, as the import function maps them
 
 	// Profiles re-imports every mapped user that is already in Chat, so
 	// that Nick and FaceUrl changes reach it.
@@ -106,6 +115,7 @@ const (
 	WouldUpdate Action = "would-update"     // DryRun with Profiles: in Chat, profile would be re-sent
 	Unconfirmed Action = "skip-unconfirmed" // UNCONFIRMED: not synced
 	Unmappable  Action = "unmappable"       // no usable UserID: reported, never guessed
+	AdminUser   Action = "skip-admin"       // maps to the app's admin identifier: never imported
 	Failed      Action = "failed"           // the check or the import failed
 )
 
@@ -125,12 +135,14 @@ type Outcome struct {
 }
 
 // Counts are a sync's tallies. Every listed user lands in exactly one of
-// SkippedUnconfirmed, SkippedUnmappable, Imported, AlreadyInChat, Failed
+// SkippedUnconfirmed, SkippedUnmappable, SkippedAdmin, Imported,
+// AlreadyInChat, Failed
 // (a dry run counts what it would import under Imported).
 type Counts struct {
 	Listed             int `json:"listed"`
 	SkippedUnconfirmed int `json:"skippedUnconfirmed"`
 	SkippedUnmappable  int `json:"skippedUnmappable"`
+	SkippedAdmin       int `json:"skippedAdmin"` // users who map to the app's admin identifier
 	AlreadyInChat      int `json:"alreadyInChat"`
 	Imported           int `json:"imported"`
 	Updated            int `json:"updated"` // of AlreadyInChat, re-imported for their profile
@@ -146,6 +158,7 @@ func (c Counts) Add(o Counts) Counts {
 		Listed:             c.Listed + o.Listed,
 		SkippedUnconfirmed: c.SkippedUnconfirmed + o.SkippedUnconfirmed,
 		SkippedUnmappable:  c.SkippedUnmappable + o.SkippedUnmappable,
+		SkippedAdmin:       c.SkippedAdmin + o.SkippedAdmin,
 		AlreadyInChat:      c.AlreadyInChat + o.AlreadyInChat,
 		Imported:           c.Imported + o.Imported,
 		Updated:            c.Updated + o.Updated,
@@ -236,6 +249,13 @@ type candidate struct {
 // fixes; failures of single users are counted and reported.
 func (e *Engine) Users(ctx context.Context, users []cognito.User) (Counts, error) {
 	c := Counts{Listed: len(users)}
+	var creds chat.Credentials
+	if e.cfg.Credentials != nil {
+		var err error
+		if creds, err = e.cfg.Credentials.Credentials(ctx); err != nil {
+			return c, fmt.Errorf("read the Chat credentials: %w", err)
+		}
+	}
 	var cands []candidate
 	seen := make(map[string]bool, len(users))
 	for _, u := range users {
@@ -251,6 +271,11 @@ func (e *Engine) Users(ctx context.Context, users []cognito.User) (Counts, error
 		if err != nil {
 			c.SkippedUnmappable++
 			e.report(Outcome{Username: u.Username, UserID: "", Action: Unmappable, Reason: "no usable UserID: " + reason(err)})
+			continue
+		}
+		if creds.IsAdmin(a.UserID) {
+			c.SkippedAdmin++
+			e.report(Outcome{Username: u.Username, UserID: a.UserID, Action: AdminUser, Reason: chat.ErrAdminAccount.Info})
 			continue
 		}
 		seen[a.UserID] = true

@@ -41,8 +41,9 @@ type Parts struct {
 	// Secrets (chatsync with a key given locally).
 	Credentials chatapi.CredentialsSource
 
-	// Users reads users of the pool for the import function's lifecycle
-	// events (see pkg/setup/userpool); nil: those events are refused.
+	// Users reads users of the pool for lifecycle events (see
+	// pkg/setup/userpool): the import function's, and the delete
+	// function's with the username mapping; nil: those events are refused.
 	Users handler.Users
 
 	// RetryQueue and DeadLetterQueue take the import function's pending
@@ -101,6 +102,7 @@ func (p *Parts) ImportHandler() *handler.ImportHandler {
 		Auth:            cfg.Auth(),
 		UserPoolID:      cfg.UserPoolID,
 		Users:           p.Users,
+		Credentials:     p.credentials(),
 		RetryQueue:      p.RetryQueue,
 		DeadLetterQueue: p.DeadLetterQueue,
 		Logger:          p.Log,
@@ -123,7 +125,7 @@ func (p *Parts) ImportHandler() *handler.ImportHandler {
 
 // DeleteHandler wires the delete function's handler.
 func (p *Parts) DeleteHandler() *handler.DeleteHandler {
-	return handler.NewDeleteHandler(handler.DeleteConfig{Chat: p.Chat, Auth: p.Config.Auth(), UserPoolID: p.Config.UserPoolID, Logger: p.Log})
+	return handler.NewDeleteHandler(handler.DeleteConfig{Chat: p.Chat, Auth: p.Config.Auth(), UserPoolID: p.Config.UserPoolID, Users: p.Users, Credentials: p.credentials(), Logger: p.Log})
 }
 
 // New builds the parts so that a cold start waits for as little as

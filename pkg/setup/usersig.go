@@ -33,6 +33,11 @@ func (p *Parts) UserSigHandler() *handler.UserSigHandler {
 	return h
 }
 
+// CredentialsSource returns what the Chat client signs with, for the
+// parts wired outside this package (the scheduled sync) that must know the
+// admin identifier.
+func (p *Parts) CredentialsSource() chatapi.CredentialsSource { return p.credentials() }
+
 // credentials returns where the credentials come from: Credentials when
 // set, else Secrets.
 func (p *Parts) credentials() chatapi.CredentialsSource {

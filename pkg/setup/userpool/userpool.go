@@ -1,9 +1,10 @@
 // Package userpool wires the pieces of the functions that read the Cognito
 // user pool: the client, and the import function's reader of users for
-// lifecycle events (the scheduled sync builds its handler on the client in
-// functions/sync). It stands apart from pkg/setup so that the
-// functions that never read the pool (delete, usersig) do not link the
-// Cognito client, whose package initialisation would cost their cold start.
+// lifecycle events, and the delete function's with the username mapping
+// (the scheduled sync builds its handler on the client in functions/sync).
+// It stands apart from pkg/setup so that the function that never reads
+// the pool (usersig) does not link the Cognito client, whose package
+// initialisation would cost its cold start.
 package userpool
 
 import (
@@ -12,6 +13,7 @@ import (
 
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 
+	"github.com/chatsync/chat-lambdas/pkg/chat"
 	"github.com/chatsync/chat-lambdas/pkg/cognito"
 	"github.com/chatsync/chat-lambdas/pkg/handler"
 	"github.com/chatsync/chat-lambdas/pkg/setup"
@@ -33,6 +35,17 @@ func Cognito(p *setup.Parts) *cip.Client {
 // reads only when lifecycle events are on.
 func Users(p *setup.Parts) handler.Users {
 	return users{cognito.New(Cognito(p), cognito.Options{})}
+}
+
+// ForDelete gives the delete function its reader of users when it needs
+// one: with USER_ID_ATTRIBUTE=username and the stack's pool known, a
+// lifecycle delete first checks that no user of that name exists now. With
+// any other mapping it makes no client (the package is linked, but no
+// client is built and no call is made).
+func ForDelete(p *setup.Parts) {
+	if p.Config.UserPoolID != "" && p.Config.Mapping().UserIDAttribute == chat.SourceUsername {
+		p.Users = Users(p)
+	}
 }
 
 // users adapts a Cognito client to handler.Users.
