@@ -79,7 +79,10 @@ func (c *cli) attach(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("AWS configuration: %w", err)
 	}
-	if awsCfg.Region != "" && fn.Region != awsCfg.Region {
+	if awsCfg.Region == "" {
+		awsCfg.Region = fn.Region // a pool's trigger is in its own region
+	}
+	if fn.Region != awsCfg.Region {
 		return usagef("the function is in %s but the AWS region is %s: a pool's triggers are in its own region", fn.Region, awsCfg.Region)
 	}
 	client := cognito.New(cip.NewFromConfig(awsCfg), cognito.Options{})

@@ -74,6 +74,7 @@ func init() {
 		{"local", "serve the HTTP API on 127.0.0.1:3000, like `sam local start-api`", (*cli).local, localUsage},
 		{"invoke", "run one event through a function, like `sam local invoke`", (*cli).invoke, invokeUsage},
 		{"accounts", "import, delete or check accounts (for operators)", (*cli).accounts, accountsUsage},
+		{"doctor", "check a deployed stack: secret, key, sign-up trigger, trail, queues, ledger", (*cli).doctor, doctorUsage},
 		{"sync", "bring every user of a Cognito user pool into Chat", (*cli).sync, syncUsage},
 		{"attach", "make an existing user pool call the import function on sign-up", (*cli).attach, attachUsage},
 		{"usersig", "issue a UserSig for a user's Chat SDK login, as the UserSig function does", (*cli).usersig, usersigUsage},

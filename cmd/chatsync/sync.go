@@ -12,7 +12,6 @@ import (
 	"sync"
 	"time"
 
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 
 	"github.com/chatsync/chat-lambdas/pkg/chat"
@@ -113,9 +112,9 @@ func (c *cli) sync(ctx context.Context, args []string) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
-	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
+	awsCfg, err := c.awsConfig(ctx, "sync")
 	if err != nil {
-		return fmt.Errorf("AWS configuration: %w", err)
+		return err
 	}
 	users := cognito.New(cip.NewFromConfig(awsCfg), cognito.Options{ListRate: o.listRate})
 	stack, err := c.startStack(ctx, remote, c.warnLogger(), "")
