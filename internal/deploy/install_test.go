@@ -1,13 +1,16 @@
 package deploy
 
 import (
+	"archive/zip"
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -366,5 +369,112 @@ func TestReadmeDeploy(t *testing.T) {
 	}
 	if !bytes.Contains(readRootFile(t, "README.md"), []byte("(docs/deploy.md)")) {
 		t.Errorf("README does not link docs/deploy.md")
+	}
+}
+
+// moduleZip writes the module as `go install …@version` downloads it: the
+// files git tracks or would track (not the ignored ones, such as .venv),
+// under the path@version prefix, into a file-based module proxy at dir.
+func moduleZip(t *testing.T, dir, module, version string) {
+	t.Helper()
+	root := repoRoot(t)
+	ls := run(t, time.Minute, "git", "ls-files", "-co", "--exclude-standard", "-z")
+	if ls.err != nil {
+		missingTool(t, "git ls-files: %v", ls.err)
+	}
+	base := filepath.Join(dir, filepath.FromSlash(module), "@v")
+	if err := os.MkdirAll(base, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Create(filepath.Join(base, version+".zip"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	zw := zip.NewWriter(f)
+	for _, name := range strings.Split(strings.TrimRight(ls.stdout, "\x00"), "\x00") {
+		data, err := os.ReadFile(filepath.Join(root, name))
+		if err != nil {
+			continue // listed but deleted in the work tree
+		}
+		w, err := zw.Create(module + "@" + version + "/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(data)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	for name, content := range map[string]string{
+		"list":            version + "\n",
+		version + ".info": `{"Version":"` + version + `","Time":"2026-12-02T00:00:00Z"}`,
+		version + ".mod":  string(readRootFile(t, "go.mod")),
+	} {
+		if err := os.WriteFile(filepath.Join(base, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestGoInstall: `go install ./cmd/chatsync` from a clone and `go install
+// github.com/chatsync/chat-lambdas/cmd/chatsync@latest` from anywhere (here
+// through a file-based module proxy holding this tree, as the Go proxy
+// would serve it) both give a chatsync that works outside the repository:
+// help, and the whole demo, which needs no file of the repository.
+func TestGoInstall(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds chatsync twice")
+	}
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go command")
+	}
+	const module = "github.com/chatsync/chat-lambdas"
+	tmp := t.TempDir()
+	outside := filepath.Join(tmp, "elsewhere")
+	os.MkdirAll(outside, 0o755)
+	proxy := filepath.Join(tmp, "proxy")
+	moduleZip(t, proxy, module, "v1.0.0")
+
+	env := func(gobin string) []string {
+		return append(os.Environ(), "GOBIN="+gobin, "GOFLAGS=-buildvcs=false", "GOWORK=off", "CGO_ENABLED=0",
+			// Only the file proxy and the module cache: this machine reaches no
+			// checksum database, and the module's go.sum covers its
+			// dependencies.
+			"GOPROXY=file://"+filepath.ToSlash(proxy), "GOSUMDB=off", "GOPRIVATE=", "GONOPROXY=", "GONOSUMDB=")
+	}
+	install := []struct {
+		name string
+		dir  string
+		args []string
+	}{
+		{"from a clone", repoRoot(t), []string{"install", "./cmd/chatsync"}},
+		{"@latest", outside, []string{"install", module + "/cmd/chatsync@latest"}},
+	}
+	for _, in := range install {
+		t.Run(in.name, func(t *testing.T) {
+			gobin := filepath.Join(tmp, strings.ReplaceAll(in.name, " ", "-"), "bin")
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, goBin, in.args...)
+			cmd.Dir, cmd.Env = in.dir, env(gobin)
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("go %s: %v\n%s", strings.Join(in.args, " "), err, out)
+			}
+			bin := filepath.Join(gobin, "chatsync")
+			for _, args := range [][]string{{"help"}, {"help", "doctor"}, {"demo"}} {
+				c := exec.CommandContext(ctx, bin, args...)
+				c.Dir = outside
+				c.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + tmp}
+				out, err := c.CombinedOutput()
+				if err != nil {
+					t.Fatalf("chatsync %s (in %s): %v\n%s", strings.Join(args, " "), outside, err, out)
+				}
+				if args[0] == "help" && !bytes.Contains(out, []byte("Usage:")) {
+					t.Errorf("chatsync %s printed no usage:\n%s", strings.Join(args, " "), out)
+				}
+			}
+		})
 	}
 }
