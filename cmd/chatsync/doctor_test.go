@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
+	"path"
 	"strings"
 	"testing"
 
@@ -38,6 +40,7 @@ type doctorWorld struct {
 	dlqs      []string
 	ledger    string
 	stack     string
+	trail     string
 }
 
 // doctorSetup says how healthy the world is.
@@ -90,6 +93,7 @@ func newDoctorWorld(t *testing.T, s doctorSetup) *doctorWorld {
 	createBucket(t, srv, bucket)
 	ct := cloudtrail.NewFromConfig(cfg)
 	trail := moto.UniqueName(t, "trail")
+	w.trail = trail
 	if _, err := ct.CreateTrail(ctx, &cloudtrail.CreateTrailInput{Name: aws.String(trail), S3BucketName: aws.String(bucket), IsMultiRegionTrail: aws.Bool(true)}); err != nil {
 		t.Fatal(err)
 	}
@@ -228,6 +232,7 @@ func TestDoctorHealthy(t *testing.T) {
 			t.Errorf("line %d = %q, want it to start %q", i+1, got[i], want[i])
 		}
 	}
+	w.docExample(t, "doctor-healthy", "chatsync doctor -stack chat-lambdas", r)
 	if strings.Contains(r.stdout, "not-a-dead-letter-queue") {
 		t.Errorf("doctor checked the retry queue as a dead-letter queue:\n%s", r.stdout)
 	}
@@ -267,6 +272,7 @@ func TestDoctorBroken(t *testing.T) {
 			t.Errorf("doctor does not say %q:\n%s", fix, r.stdout)
 		}
 	}
+	w.docExample(t, "doctor-broken", "chatsync doctor -stack chat-lambdas", r)
 	if strings.Contains(r.stdout, "an-old-key") {
 		t.Errorf("doctor printed the key")
 	}
@@ -336,5 +342,38 @@ func TestNoAWSRegion(t *testing.T) {
 		if strings.Contains(r.stderr, "Missing Region") {
 			t.Errorf("%v: the SDK's error reached the user:\n%s", args, r.stderr)
 		}
+	}
+}
+
+// docExample checks the example of docs/local-tools.md between
+// <!-- name --> and <!-- /name -->: the command line, the output byte for
+// byte once the world's generated names are replaced by the doc's, and
+// the exit status.
+func (w *doctorWorld) docExample(t *testing.T, name, command string, r result) {
+	t.Helper()
+	data, err := os.ReadFile("../../docs/local-tools.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(data)
+	start, end := "<!-- "+name+" -->\n```console\n", "```\n<!-- /"+name+" -->"
+	i, j := strings.Index(doc, start), strings.Index(doc, end)
+	if i < 0 || j < i {
+		t.Fatalf("docs/local-tools.md has no %s example", name)
+	}
+	example := doc[i+len(start) : j]
+	names := strings.NewReplacer(
+		w.secretARN, "arn:aws:secretsmanager:us-east-1:123456789012:secret:chat-lambdas/admin-key-AbCdEf",
+		w.emu.URL, "https://adminapisgp.im.qcloud.com",
+		w.poolID, "us-east-1_AbCdEf123",
+		w.fn, "arn:aws:lambda:us-east-1:123456789012:function:chat-lambdas-ImportFunction-AbC123",
+		w.trail, "management-events",
+		path.Base(w.dlqs[0]), "chat-lambdas-DeadLetterQueue-AbC123",
+		path.Base(w.dlqs[1]), "chat-lambdas-LifecycleDeadLetterQueue-DeF456",
+		w.ledger, "chat-lambdas-LedgerTable-GhI789",
+	)
+	want := "$ " + command + "\n" + names.Replace(r.stdout) + names.Replace(r.stderr) + fmt.Sprintf("$ echo $?\n%d\n", r.code)
+	if example != want {
+		t.Errorf("docs/local-tools.md %s example:\n%s\nthe command prints:\n%s", name, example, want)
 	}
 }
