@@ -257,3 +257,44 @@ func TestInvokeLifecycleDelete(t *testing.T) {
 		t.Errorf("reply %s (%v)", r.stdout, err)
 	}
 }
+
+// TestInvokeDeleteMe: a jwt-mode DELETE /accounts/me seeds the emulator
+// with the caller's account (mapped from the token's claims, as the delete
+// function maps it), never with an account named "me", and the reply shows
+// the caller's account deleted.
+func TestInvokeDeleteMe(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(eventsDir, "http-usersig-get.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev map[string]any
+	if err := json.Unmarshal(data, &ev); err != nil {
+		t.Fatal(err)
+	}
+	ev["routeKey"], ev["rawPath"] = "DELETE /accounts/{userId}", "/accounts/me"
+	ev["pathParameters"] = map[string]any{"userId": "me"}
+	rc := ev["requestContext"].(map[string]any)
+	rc["routeKey"] = "DELETE /accounts/{userId}"
+	h := rc["http"].(map[string]any)
+	h["method"], h["path"] = "DELETE", "/accounts/me"
+	b, _ := json.Marshal(ev)
+	file := writeFile(t, "delete-me.json", string(b))
+	const caller = "3f6c2a9e5b1d4c8e9a7f1e2d3c4b5a60" // the token's sub, without hyphens
+	for _, tc := range []struct {
+		env  map[string]string
+		want string
+	}{
+		{nil, caller},
+		{map[string]string{"USER_ID_ATTRIBUTE": "username"}, "alice"},
+	} {
+		r := runCLI(t, runOpts{env: tc.env}, "invoke", "-q", "delete", file)
+		r.want(t, exitOK, "emulator: created "+tc.want+", named by the event")
+		if strings.Contains(r.stderr, "created me,") {
+			t.Errorf("seeded an account named me:\n%s", r.stderr)
+		}
+		status, env := apiReply(t, r.stdout)
+		if status != 200 || len(env.ResultItem) != 1 || env.ResultItem[0].UserID != tc.want || env.ResultItem[0].ResultCode != 0 {
+			t.Errorf("reply %d %+v, want %s deleted (ResultCode 0)", status, env, tc.want)
+		}
+	}
+}
