@@ -17,6 +17,7 @@ import (
 	"github.com/chatsync/chat-lambdas/internal/local"
 	"github.com/chatsync/chat-lambdas/pkg/config"
 	"github.com/chatsync/chat-lambdas/pkg/handler"
+	"github.com/chatsync/chat-lambdas/pkg/lifecycle"
 )
 
 // maxPayload is Lambda's limit on a synchronous invocation's payload.
@@ -97,6 +98,9 @@ func (c *cli) invoke(ctx context.Context, args []string) error {
 			stack.Emulator.Seed(ids...)
 			fmt.Fprintf(c.stderr, "emulator: created %s, named by the event, so that the delete has something to remove (-seed=false: start empty)\n", strings.Join(ids, ", "))
 		}
+	}
+	if ev, err := lifecycle.Parse(payload); name == "import" && err == nil && ev.Action != lifecycle.Delete {
+		fmt.Fprintln(c.stderr, "note: chatsync invoke wires no Cognito client, so the import function refuses lifecycle imports here (the deployed function reads the user from the pool); lifecycle deletes work, with USER_POOL_ID")
 	}
 	fn, timeout, _ := stack.Function(name)
 	if o.timeout > 0 {

@@ -111,7 +111,7 @@ func TestInvokeEveryEvent(t *testing.T) {
 		"cloudtrail-admin-delete-user-hidden.json":     {"delete", lifecycleReply("refused", "USER_POOL_ID")},
 		"cloudtrail-delete-user.json":                  {"delete", lifecycleReply("refused", "USER_POOL_ID")},
 		"cloudtrail-admin-create-user.json":            {"import", lifecycleReply("refused", "USER_POOL_ID")},
-		"cloudtrail-admin-create-user-wrapped.json":    {"import", lifecycleReply("refused", "cannot read users")},
+		"cloudtrail-admin-create-user-wrapped.json":    {"import", lifecycleReply("refused", "no Cognito client is wired")},
 		"cloudtrail-admin-update-user-attributes.json": {"import", lifecycleReply("refused", "USER_POOL_ID")},
 		"cloudtrail-update-user-attributes.json":       {"import", lifecycleReply("refused", "USER_POOL_ID")},
 		"http-delete-path.json":                        {"delete", httpOK(1)},
@@ -296,5 +296,22 @@ func TestInvokeDeleteMe(t *testing.T) {
 		if status != 200 || len(env.ResultItem) != 1 || env.ResultItem[0].UserID != tc.want || env.ResultItem[0].ResultCode != 0 {
 			t.Errorf("reply %d %+v, want %s deleted (ResultCode 0)", status, env, tc.want)
 		}
+	}
+}
+
+// TestInvokeLifecycleImportSaysWhy: a lifecycle import through invoke is
+// refused because invoke wires no Cognito client, and says so, even with
+// USER_POOL_ID set; it never blames USER_POOL_ID or a permission.
+func TestInvokeLifecycleImportSaysWhy(t *testing.T) {
+	for _, f := range []string{"cloudtrail-admin-create-user.json", "cloudtrail-admin-update-user-attributes.json"} {
+		r := runCLI(t, runOpts{env: map[string]string{"USER_POOL_ID": "us-east-1_EXAMPLE"}}, "invoke", "-q", "import", filepath.Join(eventsDir, f))
+		r.want(t, exitOK, "note: chatsync invoke wires no Cognito client", `"verdict": "refused"`, "no Cognito client is wired into this function")
+		if strings.Contains(r.stdout+r.stderr, "USER_POOL_ID or permission") {
+			t.Errorf("%s: blames USER_POOL_ID or a permission:\n%s%s", f, r.stdout, r.stderr)
+		}
+	}
+	r := runCLI(t, runOpts{env: map[string]string{"USER_POOL_ID": "us-east-1_EXAMPLE"}}, "invoke", "-q", "delete", filepath.Join(eventsDir, "cloudtrail-admin-delete-user.json"))
+	if strings.Contains(r.stderr, "wires no Cognito client") {
+		t.Errorf("the note on a lifecycle delete, which works:\n%s", r.stderr)
 	}
 }
