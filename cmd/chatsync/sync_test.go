@@ -270,3 +270,52 @@ func TestSyncDocSample(t *testing.T) {
 		t.Errorf("the report's counts %+v differ from the summary line's %+v", got, c)
 	}
 }
+
+// TestSyncCutShort: a sync whose -timeout runs out says so in sync's terms
+// (never the rate limiter's "would exceed context deadline"), exits 1, and
+// a second run finishes the job.
+func TestSyncCutShort(t *testing.T) {
+	w := newSyncWorld(t, 120)
+	// At half a ListUsers call a second, only the first call of the 16
+	// streams fits in the timeout: the limiter refuses the others at once.
+	r := w.run(t, "-timeout", "300ms", "-list-rate", "0.5")
+	r.want(t, exitFailure, "the -timeout of 300ms ran out before the end: run sync again to finish")
+	for _, raw := range []string{"rate: Wait", "would exceed context deadline", "context deadline exceeded"} {
+		if strings.Contains(r.stderr, raw) {
+			t.Errorf("a raw error reached the user (%q):\n%s", raw, r.stderr)
+		}
+	}
+	r = w.run(t)
+	r.want(t, exitOK)
+	for id := range w.want {
+		if !w.emu.Has(id) {
+			t.Errorf("%s not imported by the second run", id)
+		}
+	}
+}
+
+// TestSyncProgressMoves: the progress bar moves with each listed page, not
+// only when a stream's round of checks ends, and ends at the pool's size.
+func TestSyncProgressMoves(t *testing.T) {
+	w := newSyncWorld(t, 150)
+	r := w.run(t, "-progress")
+	r.want(t, exitOK)
+	draws := regexp.MustCompile(`\rsync \[[#-]+\] (\d+)/(\d+) `).FindAllStringSubmatch(r.stderr, -1)
+	if len(draws) < 3 {
+		t.Fatalf("the bar was drawn %d times:\n%q", len(draws), r.stderr)
+	}
+	last := draws[len(draws)-1]
+	if last[1] != last[2] || last[2] != "150" {
+		t.Errorf("the bar ends at %s/%s, want 150/150", last[1], last[2])
+	}
+	moves := 0
+	for i := 1; i < len(draws); i++ {
+		if draws[i][1] != draws[i-1][1] {
+			moves++
+		}
+	}
+	// 150 users in 16 streams: one page each for the streams that hold any.
+	if moves < 8 {
+		t.Errorf("the bar moved %d times for 150 users over 16 streams:\n%q", moves, r.stderr)
+	}
+}
