@@ -203,7 +203,10 @@ func TestAttachCommand(t *testing.T) {
 		t.Fatalf("trigger %q, want %q", got, fn)
 	}
 	r = run(t, "attach", "-user-pool-id", pool.ID, "-function-arn", fn, "-yes")
-	r.want(t, exitOK, "no change")
+	r.want(t, exitOK, "no change", "= permission: cognito-idp.amazonaws.com may already invoke it", "nothing to apply")
+	if strings.Contains(r.stdout, "+ permission") || strings.Contains(r.stderr, "applied") {
+		t.Errorf("a second attach claims changes:\n%s%s", r.stdout, r.stderr)
+	}
 
 	other := strings.Replace(fn, "function:", "function:other-", 1)
 	r = run(t, "attach", "-user-pool-id", pool.ID, "-function-arn", other, "-yes")
