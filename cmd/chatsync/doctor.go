@@ -308,5 +308,3 @@ func publicAWSError(err error) string {
 	}
 	return msg
 }
-
-
