@@ -48,11 +48,16 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	$(GO) test -count=1 -timeout 30m -run '^TestReport$$' ./internal/bench -args -report '$(CURDIR)/BENCHMARKS.md'
 
-## demo / local: the chatsync developer command.
+## demo / local: the chatsync developer command. `go run` compiles it first
+## and prints nothing meanwhile, so say what is happening.
+BUILDING_CHATSYNC := building chatsync (the first build takes about a minute)...
+
 demo:
+	@echo '$(BUILDING_CHATSYNC)' >&2
 	$(GO) run ./cmd/chatsync demo
 
 local:
+	@echo '$(BUILDING_CHATSYNC)' >&2
 	$(GO) run ./cmd/chatsync local
 
 # One rule for every function: build-<Name>Function builds ./functions/<name>

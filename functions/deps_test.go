@@ -11,14 +11,18 @@ import (
 // before its main runs, and so before its secret fetch can start. The
 // functions link the AWS SDK's clients they call and nothing more: no
 // function links the SDK's config package (and with it the SSO, SSO OIDC
-// and STS clients) or the Lambda client, and only the functions that send
-// to a queue or read the pool link SQS or Cognito. The delete function
-// links Cognito: with the username mapping a lifecycle delete first checks
-// the pool (it builds the client only then); it consumes its queue through
-// the event source mapping and sends to none, so it links no SQS client.
+// and STS clients), the Lambda, CloudTrail or CloudFormation client, and only
+// the functions that send to a queue or read the pool link SQS or Cognito.
+// The delete function links Cognito: with the username mapping a lifecycle
+// delete first checks the pool (it builds the client only then); it
+// consumes its queue through the event source mapping and sends to none, so
+// it links no SQS client.
 func TestLinkOnlyWhatTheyUse(t *testing.T) {
 	const sdk = "github.com/aws/aws-sdk-go-v2/"
-	never := []string{sdk + "config", sdk + "service/sts", sdk + "service/sso", sdk + "service/lambda"}
+	// CloudTrail, CloudFormation and the doctor's checks are chatsync's
+	// alone (chatsync doctor).
+	never := []string{sdk + "config", sdk + "service/sts", sdk + "service/sso", sdk + "service/lambda",
+		sdk + "service/cloudtrail", sdk + "service/cloudformation", "github.com/chatsync/chat-lambdas/internal/doctor"}
 	sqs, cognito := sdk+"service/sqs", sdk+"service/cognitoidentityprovider"
 	tests := []struct {
 		function  string

@@ -115,3 +115,31 @@ func TestUserSigBadTTLFailsInit(t *testing.T) {
 		t.Errorf("init output %q, want one line naming USER_SIG_TTL", out)
 	}
 }
+
+// TestUserSigNeedsNoChatRegion: the UserSig function makes no Chat call, so
+// it starts and issues UserSigs with neither CHAT_REGION nor CHAT_BASE_URL
+// set (the import and delete functions refuse to start without one).
+func TestUserSigNeedsNoChatRegion(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("the bootstraps are Linux programs")
+	}
+	w := newWorld(t)
+	var env []string
+	for _, kv := range w.env {
+		if !strings.HasPrefix(kv, "CHAT_BASE_URL=") && !strings.HasPrefix(kv, "CHAT_REGION=") {
+			env = append(env, kv)
+		}
+	}
+	p := start(t, build(t, "usersig"), append(env, "HTTP_AUTH_MODE=iam"))
+	r := call(t, p, readEvent(t, "direct-usersig.json"), 10*time.Second)
+	var rep userSigReply
+	if r.Failed() || json.Unmarshal(r.Payload, &rep) != nil || rep.UserSig == "" {
+		t.Fatalf("reply %s (%s), want a UserSig", r.Payload, r.Error)
+	}
+	if err := w.emu.Login(rep.UserID, rep.UserSig); err != nil {
+		t.Errorf("the emulator refuses the login: %v", err)
+	}
+	if out := initOutput(t, "delete", "CHAT_SECRET_ID=s"); !strings.Contains(out, "CHAT_REGION") {
+		t.Errorf("the delete function started without a Chat region: %q", out)
+	}
+}

@@ -79,7 +79,10 @@ func (c *cli) attach(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("AWS configuration: %w", err)
 	}
-	if awsCfg.Region != "" && fn.Region != awsCfg.Region {
+	if awsCfg.Region == "" {
+		awsCfg.Region = fn.Region // a pool's trigger is in its own region
+	}
+	if fn.Region != awsCfg.Region {
 		return usagef("the function is in %s but the AWS region is %s: a pool's triggers are in its own region", fn.Region, awsCfg.Region)
 	}
 	client := cognito.New(cip.NewFromConfig(awsCfg), cognito.Options{})
@@ -101,7 +104,21 @@ func (c *cli) attach(ctx context.Context, args []string) error {
 	for _, n := range plan.Notes {
 		fmt.Fprintf(c.stdout, "  note: %s\n", n)
 	}
-	fmt.Fprintf(c.stdout, "function %s\n  + permission %s: cognito-idp.amazonaws.com may invoke it for this pool only\n", o.function, cognito.PermissionStatementID(plan.PoolARN))
+	lam := lambda.NewFromConfig(awsCfg)
+	perm := cognito.Permission{FunctionARN: o.function, Action: "lambda:InvokeFunction", Principal: "cognito-idp.amazonaws.com", SourceARN: plan.PoolARN}
+	allowed, err := lambdaperm.NewReader(lam).Allows(ctx, perm)
+	if err != nil {
+		return err
+	}
+	if allowed {
+		fmt.Fprintf(c.stdout, "function %s\n  = permission: cognito-idp.amazonaws.com may already invoke it for this pool\n", o.function)
+	} else {
+		fmt.Fprintf(c.stdout, "function %s\n  + permission %s: cognito-idp.amazonaws.com may invoke it for this pool only\n", o.function, cognito.PermissionStatementID(plan.PoolARN))
+	}
+	if len(plan.Changes) == 0 && allowed {
+		fmt.Fprintln(c.stderr, "nothing to apply: the pool and the function are already set up")
+		return nil
+	}
 	if o.dryRun {
 		fmt.Fprintln(c.stderr, "dry run: nothing changed")
 		return nil
@@ -114,7 +131,7 @@ func (c *cli) attach(ctx context.Context, args []string) error {
 			return errReported
 		}
 	}
-	if err := client.Attach(ctx, plan, lambdaperm.New(lambda.NewFromConfig(awsCfg))); err != nil {
+	if err := client.Attach(ctx, plan, lambdaperm.New(lam)); err != nil {
 		return err
 	}
 	fmt.Fprintln(c.stderr, "applied: the pool calls the function after each confirmed sign-up")

@@ -26,6 +26,10 @@ type backendFlags struct {
 	region   string
 	baseURL  string
 	emulator bool
+
+	// noChat: the command never calls Chat (usersig), so it needs no
+	// region or base URL.
+	noChat bool
 }
 
 func (b *backendFlags) register(fs *flag.FlagSet) {
@@ -103,6 +107,8 @@ func (b *backendFlags) endpoint(r *local.Remote, getenv func(string) string) err
 	var err error
 	r.Region, r.BaseURL, err = config.Endpoint(region, base)
 	switch {
+	case errors.Is(err, config.ErrNoEndpoint) && b.noChat:
+		return nil // signing a UserSig calls no Chat endpoint
 	case errors.Is(err, config.ErrNoEndpoint):
 		return usagef("no Chat region: give -region NAME (or env %s), one of %s, or -base-url URL", config.EnvRegion, strings.Join(chatapi.RegionNames(), ", "))
 	case err != nil:

@@ -21,17 +21,31 @@ import (
 var demoUsage = usage{synopsis: "chatsync demo [-v]", flags: flagsOf(demoFlags), backend: false, description: `
 Demo starts the Chat emulator, an in-memory secret store and the HTTP API on
 loopback ports, all in this process, and runs the real handlers through the
-event paths a deployment uses: a Cognito sign-up (its gender, birthdate and
-custom:tier carried to Chat's profile, as PROFILE_ATTRIBUTES=` + demoProfile + `
-would), that user's UserSig from
-the UserSig function and its login (the emulator checks it as Chat checks
-an SDK login), the admin identifier's UserSig refused, an HTTP import, an
-HTTP batch import, a check, an HTTP delete, a direct delete of an account
-that does not exist (70107 in its ResultItem, still OK) and a final check. It
-prints each step, its outcome and its time, and exits 1 if any outcome is
+event paths a deployment uses, in ten steps:
+
+` + demoSteps + `
+It prints each step, its outcome and its time, and exits 1 if any outcome is
 not the expected one. It always uses the emulator, whatever the
 environment says: it creates and deletes fixed UserIDs.`,
 }
+
+// demoSteps lists the demo's steps, as its help and docs/local-tools.md
+// show them.
+const demoSteps = `  1. a Cognito sign-up (PostConfirmation_ConfirmSignUp) imports the user
+  2. that user's UserSig from the UserSig function, and its login (the
+     emulator checks it as Chat checks an SDK login)
+  3. a UserSig for the admin identifier, refused (403)
+  4. an HTTP import
+  5. an HTTP batch import
+  6. a check (account_check)
+  7. an HTTP delete
+  8. a direct delete of an account that does not exist (70107 in its
+     ResultItem, still OK)
+  9. the user deleted in Cognito (DeleteUser, via CloudTrail and
+     EventBridge): the delete function kicks and deletes the account, and
+     the UserSig issued before is refused at login
+  10. a final check
+`
 
 func demoFlags() (*flag.FlagSet, *bool) {
 	fs := newFlagSet("demo")

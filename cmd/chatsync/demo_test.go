@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"os"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -79,4 +82,31 @@ func TestDemoMismatchExitsNonZero(t *testing.T) {
 		}
 	}
 	assertNoSecrets(t, out+stderr.String())
+}
+
+// TestDemoStepsListed: the demo's help and docs/local-tools.md list every
+// step the demo runs, the same list in both.
+func TestDemoStepsListed(t *testing.T) {
+	r := run(t, "demo")
+	r.want(t, exitOK)
+	steps := regexp.MustCompile(`(?m)^\[(\d+)/(\d+)\] `).FindAllStringSubmatch(r.stdout, -1)
+	if len(steps) == 0 {
+		t.Fatalf("no steps in the demo's output:\n%s", r.stdout)
+	}
+	total, _ := strconv.Atoi(steps[0][2])
+	items := regexp.MustCompile(`(?m)^  (\d+)\. `).FindAllStringSubmatch(demoSteps, -1)
+	if len(steps) != total || len(items) != total {
+		t.Errorf("the demo runs %d steps (of %d announced); its help lists %d", len(steps), total, len(items))
+	}
+	help := run(t, "help", "demo")
+	if !strings.Contains(help.stdout, demoSteps) {
+		t.Errorf("chatsync help demo does not list the steps:\n%s", help.stdout)
+	}
+	doc, err := os.ReadFile("../../docs/local-tools.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(doc), "<!-- demo-steps -->\n"+demoSteps+"<!-- /demo-steps -->") {
+		t.Errorf("docs/local-tools.md does not list the demo's steps as its help does:\n%s", demoSteps)
+	}
 }

@@ -94,10 +94,13 @@ func (c *cli) invoke(ctx context.Context, args []string) error {
 	}
 	defer stack.Close()
 	if stack.Emulator != nil && name == "delete" && o.seed {
-		if ids := deleteTargets(payload); len(ids) > 0 {
+		if ids := c.callerTargets(deleteTargets(payload), payload, mode); len(ids) > 0 {
 			stack.Emulator.Seed(ids...)
 			fmt.Fprintf(c.stderr, "emulator: created %s, named by the event, so that the delete has something to remove (-seed=false: start empty)\n", strings.Join(ids, ", "))
 		}
+	}
+	if ev, err := lifecycle.Parse(payload); name == "import" && err == nil && ev.Action != lifecycle.Delete {
+		fmt.Fprintln(c.stderr, "note: chatsync invoke wires no Cognito client, so the import function refuses lifecycle imports here (the deployed function reads the user from the pool); lifecycle deletes work, with USER_POOL_ID")
 	}
 	fn, timeout, _ := stack.Function(name)
 	if o.timeout > 0 {
@@ -213,6 +216,42 @@ func deleteTargets(payload []byte) []string {
 		}
 	}
 	return nil
+}
+
+// callerTargets replaces the "me" of a jwt-mode DELETE /accounts/me with
+// the caller's UserID, mapped from the event's JWT claims as the delete
+// function maps them (USER_ID_ATTRIBUTE), so that the emulator is seeded
+// with the account the function will delete.
+func (c *cli) callerTargets(ids []string, payload []byte, mode string) []string {
+	if mode != handler.AuthJWT || len(ids) != 1 || ids[0] != "me" {
+		return ids
+	}
+	var e struct {
+		RequestContext struct {
+			Authorizer struct {
+				JWT struct {
+					Claims map[string]any `json:"claims"`
+				} `json:"jwt"`
+			} `json:"authorizer"`
+		} `json:"requestContext"`
+	}
+	if json.Unmarshal(payload, &e) != nil {
+		return nil
+	}
+	claims := e.RequestContext.Authorizer.JWT.Claims
+	lookup := func(k string) (string, bool) {
+		v, ok := claims[k].(string)
+		return v, ok
+	}
+	userName, _ := lookup("cognito:username")
+	if userName == "" {
+		userName, _ = lookup("username")
+	}
+	id, err := config.LoadMapping(c.getenv).WithDefaults().UserID(lookup, userName)
+	if err != nil {
+		return nil // the function refuses it (403): nothing to seed
+	}
+	return []string{id}
 }
 
 // guessFunction says which function an event looks meant for: "import",

@@ -127,7 +127,7 @@ func TestInvokeEveryEvent(t *testing.T) {
 		"cloudtrail-admin-delete-user-hidden.json":     {"delete", lifecycleReply("refused", "USER_POOL_ID")},
 		"cloudtrail-delete-user.json":                  {"delete", lifecycleReply("refused", "USER_POOL_ID")},
 		"cloudtrail-admin-create-user.json":            {"import", lifecycleReply("refused", "USER_POOL_ID")},
-		"cloudtrail-admin-create-user-wrapped.json":    {"import", lifecycleReply("refused", "cannot read users")},
+		"cloudtrail-admin-create-user-wrapped.json":    {"import", lifecycleReply("refused", "no Cognito client is wired")},
 		"cloudtrail-admin-update-user-attributes.json": {"import", lifecycleReply("refused", "USER_POOL_ID")},
 		"cloudtrail-update-user-attributes.json":       {"import", lifecycleReply("refused", "USER_POOL_ID")},
 		"http-delete-path.json":                        {"delete", httpOK(1)},
@@ -271,5 +271,63 @@ func TestInvokeLifecycleDelete(t *testing.T) {
 	var reply struct{ Verdict, UserID string }
 	if err := json.Unmarshal([]byte(r.stdout), &reply); err != nil || reply.Verdict != "done" || reply.UserID != "0f3c9a527a5e4c1b9d3e2b8f6a1c4d7e" {
 		t.Errorf("reply %s (%v)", r.stdout, err)
+	}
+}
+
+// TestInvokeDeleteMe: a jwt-mode DELETE /accounts/me seeds the emulator
+// with the caller's account (mapped from the token's claims, as the delete
+// function maps it), never with an account named "me", and the reply shows
+// the caller's account deleted.
+func TestInvokeDeleteMe(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(eventsDir, "http-usersig-get.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev map[string]any
+	if err := json.Unmarshal(data, &ev); err != nil {
+		t.Fatal(err)
+	}
+	ev["routeKey"], ev["rawPath"] = "DELETE /accounts/{userId}", "/accounts/me"
+	ev["pathParameters"] = map[string]any{"userId": "me"}
+	rc := ev["requestContext"].(map[string]any)
+	rc["routeKey"] = "DELETE /accounts/{userId}"
+	h := rc["http"].(map[string]any)
+	h["method"], h["path"] = "DELETE", "/accounts/me"
+	b, _ := json.Marshal(ev)
+	file := writeFile(t, "delete-me.json", string(b))
+	const caller = "3f6c2a9e5b1d4c8e9a7f1e2d3c4b5a60" // the token's sub, without hyphens
+	for _, tc := range []struct {
+		env  map[string]string
+		want string
+	}{
+		{nil, caller},
+		{map[string]string{"USER_ID_ATTRIBUTE": "username"}, "alice"},
+	} {
+		r := runCLI(t, runOpts{env: tc.env}, "invoke", "-q", "delete", file)
+		r.want(t, exitOK, "emulator: created "+tc.want+", named by the event")
+		if strings.Contains(r.stderr, "created me,") {
+			t.Errorf("seeded an account named me:\n%s", r.stderr)
+		}
+		status, env := apiReply(t, r.stdout)
+		if status != 200 || len(env.ResultItem) != 1 || env.ResultItem[0].UserID != tc.want || env.ResultItem[0].ResultCode != 0 {
+			t.Errorf("reply %d %+v, want %s deleted (ResultCode 0)", status, env, tc.want)
+		}
+	}
+}
+
+// TestInvokeLifecycleImportSaysWhy: a lifecycle import through invoke is
+// refused because invoke wires no Cognito client, and says so, even with
+// USER_POOL_ID set; it never blames USER_POOL_ID or a permission.
+func TestInvokeLifecycleImportSaysWhy(t *testing.T) {
+	for _, f := range []string{"cloudtrail-admin-create-user.json", "cloudtrail-admin-update-user-attributes.json"} {
+		r := runCLI(t, runOpts{env: map[string]string{"USER_POOL_ID": "us-east-1_EXAMPLE"}}, "invoke", "-q", "import", filepath.Join(eventsDir, f))
+		r.want(t, exitOK, "note: chatsync invoke wires no Cognito client", `"verdict": "refused"`, "no Cognito client is wired into this function")
+		if strings.Contains(r.stdout+r.stderr, "USER_POOL_ID or permission") {
+			t.Errorf("%s: blames USER_POOL_ID or a permission:\n%s%s", f, r.stdout, r.stderr)
+		}
+	}
+	r := runCLI(t, runOpts{env: map[string]string{"USER_POOL_ID": "us-east-1_EXAMPLE"}}, "invoke", "-q", "delete", filepath.Join(eventsDir, "cloudtrail-admin-delete-user.json"))
+	if strings.Contains(r.stderr, "wires no Cognito client") {
+		t.Errorf("the note on a lifecycle delete, which works:\n%s", r.stderr)
 	}
 }

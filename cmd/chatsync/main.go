@@ -75,6 +75,7 @@ func init() {
 		{"emulator", "serve the Chat emulator and a Secrets Manager stand-in for `sam local`", (*cli).emulator, emulatorUsage},
 		{"invoke", "run one event through a function, like `sam local invoke`", (*cli).invoke, invokeUsage},
 		{"accounts", "import, delete or check accounts (for operators)", (*cli).accounts, accountsUsage},
+		{"doctor", "check a deployed stack: secret, key, sign-up trigger, trail, queues, ledger", (*cli).doctor, doctorUsage},
 		{"sync", "bring every user of a Cognito user pool into Chat", (*cli).sync, syncUsage},
 		{"attach", "make an existing user pool call the import function on sign-up", (*cli).attach, attachUsage},
 		{"usersig", "issue a UserSig for a user's Chat SDK login, as the UserSig function does", (*cli).usersig, usersigUsage},
@@ -126,18 +127,39 @@ func (c *cli) run(ctx context.Context, args []string) int {
 	}
 }
 
-// help prints the overview, or one command's usage.
+// helpUsage is the help of chatsync help itself.
+const helpUsage = `Usage:
+  chatsync help [COMMAND]
+
+Help prints the overview of every command, or COMMAND's usage and every one
+of its flags. "chatsync COMMAND -h" (or -help, --help) prints the same.
+`
+
+// help prints the overview, or one command's usage. A help flag among the
+// arguments asks for the same thing.
 func (c *cli) help(args []string) int {
-	switch len(args) {
+	var names []string
+	for _, a := range args {
+		switch a {
+		case "-h", "-help", "--help":
+			continue
+		}
+		names = append(names, a)
+	}
+	switch len(names) {
 	case 0:
 		c.usage(c.stdout)
 		return exitOK
 	case 1:
-		if cmd := lookup(args[0]); cmd != nil {
+		if names[0] == "help" {
+			io.WriteString(c.stdout, helpUsage)
+			return exitOK
+		}
+		if cmd := lookup(names[0]); cmd != nil {
 			cmd.usage.print(c.stdout)
 			return exitOK
 		}
-		fmt.Fprintf(c.stderr, "chatsync help: unknown command %q\nRun 'chatsync help' for usage.\n", args[0])
+		fmt.Fprintf(c.stderr, "chatsync help: unknown command %q\nRun 'chatsync help' for usage.\n", names[0])
 	default:
 		fmt.Fprintln(c.stderr, "chatsync help: want at most one command name")
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -96,6 +97,11 @@ func TestHelp(t *testing.T) {
 		{[]string{"help", "demo"}, []string{"chatsync demo"}},
 		{[]string{"accounts", "-h"}, []string{"chatsync accounts [flags]"}},
 		{[]string{"invoke", "-help"}, []string{"chatsync invoke [flags]"}},
+		{[]string{"help", "help"}, []string{"chatsync help [COMMAND]"}},
+		{[]string{"help", "-h"}, []string{"Usage:", "chatsync demo"}},
+		{[]string{"help", "demo", "-h"}, []string{"chatsync demo [-v]"}},
+		{[]string{"help", "--help"}, []string{"Usage:"}},
+		{[]string{"help", "doctor"}, []string{"chatsync doctor", "-stack", "-dlq", "-ledger-table"}},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
@@ -168,5 +174,35 @@ func TestUsageErrors(t *testing.T) {
 				t.Error("the key given as a flag was echoed")
 			}
 		})
+	}
+}
+
+// TestHelpFlags: every way of asking for help exits 0 (-h, -help, --help,
+// before or after the command, and help help); the overview names every
+// command, and each command's help lists every one of its flags.
+func TestHelpFlags(t *testing.T) {
+	for _, args := range [][]string{{"-h"}, {"-help"}, {"--help"}, {"help", "help"}, {"help", "-h"}} {
+		if r := run(t, args...); r.code != exitOK {
+			t.Errorf("chatsync %s: exit %d\n%s", strings.Join(args, " "), r.code, r.stderr)
+		}
+	}
+	overview := run(t, "help").stdout
+	for _, cmd := range commands {
+		if !strings.Contains(overview, "  "+cmd.name+" ") || !strings.Contains(overview, "chatsync "+cmd.name) {
+			t.Errorf("chatsync help does not list %s", cmd.name)
+		}
+		for _, h := range []string{"-h", "-help", "--help"} {
+			r := run(t, cmd.name, h)
+			if r.code != exitOK {
+				t.Errorf("chatsync %s %s: exit %d", cmd.name, h, r.code)
+			}
+			if fs := cmd.usage.flags(); fs != nil {
+				fs.VisitAll(func(f *flag.Flag) {
+					if !strings.Contains(r.stdout, "  -"+f.Name) {
+						t.Errorf("chatsync %s %s does not list -%s", cmd.name, h, f.Name)
+					}
+				})
+			}
+		}
 	}
 }

@@ -107,12 +107,17 @@ func (c *cli) printBanner(stack *local.Stack, base string, seed []string) {
 	if len(seed) > 0 {
 		fmt.Fprintf(w, "seeded: %s\n", strings.Join(seed, ", "))
 	}
+	fmt.Fprintln(w)
+	width := 0
+	for _, r := range local.Routes {
+		_, path, _ := strings.Cut(r.Key, " ")
+		width = max(width, len(base+path))
+	}
+	for _, r := range local.Routes {
+		method, path, _ := strings.Cut(r.Key, " ")
+		fmt.Fprintf(w, "  %-6s %-*s   -> %s\n", method, width, base+path, r.Function)
+	}
 	fmt.Fprintf(w, `
-  POST   %[1]s/accounts            -> ImportFunction
-  DELETE %[1]s/accounts/{userId}   -> DeleteFunction
-  POST   %[1]s/accounts/delete     -> DeleteFunction
-  POST   %[1]s/usersig             -> UserSigFunction
-
 Try:
   curl -sS -X POST %[1]s/accounts -d '{"UserID":"alice","Nick":"Alice"}'
   curl -sS -X POST %[1]s/accounts -d '{"AccountList":[{"UserID":"bob"},{"UserID":"carol"}]}'

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/chatsync/chat-lambdas/internal/syncbuf"
 
+	"github.com/chatsync/chat-lambdas/internal/local"
 	"github.com/chatsync/chat-lambdas/pkg/chat"
 )
 
@@ -68,6 +70,15 @@ func TestLocal(t *testing.T) {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("banner lacks %q:\n%s", want, stdout)
 		}
+	}
+	// Every route of the template, and no other, with its function.
+	listed := regexp.MustCompile(`(?m)^  ([A-Z]+) +`+regexp.QuoteMeta(base)+`(\S+) +-> (\w+)$`).FindAllStringSubmatch(stdout.String(), -1)
+	var got []local.Route
+	for _, m := range listed {
+		got = append(got, local.Route{Key: m[1] + " " + m[2], Function: m[3]})
+	}
+	if !reflect.DeepEqual(got, local.Routes) {
+		t.Errorf("banner lists the routes %v, want %v:\n%s", got, local.Routes, stdout)
 	}
 
 	type reply struct {

@@ -12,7 +12,6 @@ import (
 	"sync"
 	"time"
 
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 
 	"github.com/chatsync/chat-lambdas/pkg/chat"
@@ -118,9 +117,9 @@ func (c *cli) sync(ctx context.Context, args []string) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
-	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
+	awsCfg, err := c.awsConfig(ctx, "sync")
 	if err != nil {
-		return fmt.Errorf("AWS configuration: %w", err)
+		return err
 	}
 	mapping, err := c.mapping()
 	if err != nil {
@@ -148,7 +147,7 @@ func (c *cli) sync(ctx context.Context, args []string) error {
 	out := &syncOutput{w: c.stdout, verbose: o.verbose, bar: bar}
 	eng, err := poolsync.New(poolsync.Config{
 		Pool: o.pool, Users: users, Chat: stack.Client, Credentials: stack.Credentials(), Mapping: mapping,
-		Profiles: o.profiles, DryRun: o.dryRun, OnOutcome: out.outcome,
+		Profiles: o.profiles, DryRun: o.dryRun, OnOutcome: out.outcome, OnListed: out.listed,
 	})
 	if err != nil {
 		return err
@@ -159,8 +158,14 @@ func (c *cli) sync(ctx context.Context, args []string) error {
 	rep := syncReport{UserPoolID: o.pool, DryRun: o.dryRun, Profiles: o.profiles, Complete: runErr == nil, Counts: counts, Seconds: time.Since(start).Seconds()}
 	if runErr != nil {
 		rep.Error = runErr.Error()
-		if errors.Is(runErr, context.Canceled) || errors.Is(runErr, context.DeadlineExceeded) {
+		switch {
+		case errors.Is(runErr, context.DeadlineExceeded):
+			rep.Error = fmt.Sprintf("the -timeout of %s ran out before the end: run sync again to finish", o.timeout)
+		case errors.Is(runErr, context.Canceled):
 			rep.Error = "interrupted before the end: run sync again to finish"
+		}
+		if pending := out.listedCount() - counts.Listed; pending > 0 {
+			rep.Error += fmt.Sprintf(" (%s listed but not yet checked when it stopped; the next run checks them)", plural(pending, "user was", "users were"))
 		}
 		fmt.Fprintf(c.stderr, "error: %s\n", rep.Error)
 	}
@@ -209,7 +214,7 @@ type syncOutput struct {
 	w       io.Writer
 	verbose bool
 	bar     *progress
-	pending int // outcomes not yet drawn on the bar
+	nListed int // users on the pages listed so far
 }
 
 func (s *syncOutput) outcome(o poolsync.Outcome) {
@@ -231,19 +236,27 @@ func (s *syncOutput) outcome(o poolsync.Outcome) {
 	if o.ProfileError != "" {
 		fmt.Fprintf(s.w, "%s\tprofile-failed\t%s\n", who, strings.ReplaceAll(o.ProfileError, "\t", " "))
 	}
-	if s.pending++; s.pending >= cognito.PageSize {
-		s.bar.add(s.pending)
-		s.pending = 0
-	}
+}
+
+// listed moves the bar by a page's users as soon as the page is listed.
+func (s *syncOutput) listed(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.nListed += n
+	s.bar.add(n)
+}
+
+// listedCount returns how many users the pages listed so far held.
+func (s *syncOutput) listedCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.nListed
 }
 
 func (s *syncOutput) finish() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.bar != nil {
-		s.bar.add(s.pending)
-		s.bar.finish()
-	}
+	s.bar.finish()
 }
 
 // mapping reads USER_ID_ATTRIBUTE, NICK_ATTRIBUTE, FACE_URL_ATTRIBUTE and

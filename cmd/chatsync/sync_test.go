@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -18,6 +20,7 @@ import (
 	"github.com/chatsync/chat-lambdas/pkg/chat"
 	"github.com/chatsync/chat-lambdas/pkg/chatemu"
 	"github.com/chatsync/chat-lambdas/pkg/cognito"
+	"github.com/chatsync/chat-lambdas/pkg/poolsync"
 )
 
 // syncWorld is a pool on moto and a Chat emulator, with the command line
@@ -200,7 +203,10 @@ func TestAttachCommand(t *testing.T) {
 		t.Fatalf("trigger %q, want %q", got, fn)
 	}
 	r = run(t, "attach", "-user-pool-id", pool.ID, "-function-arn", fn, "-yes")
-	r.want(t, exitOK, "no change")
+	r.want(t, exitOK, "no change", "= permission: cognito-idp.amazonaws.com may already invoke it", "nothing to apply")
+	if strings.Contains(r.stdout, "+ permission") || strings.Contains(r.stderr, "applied") {
+		t.Errorf("a second attach claims changes:\n%s%s", r.stdout, r.stderr)
+	}
 
 	other := strings.Replace(fn, "function:", "function:other-", 1)
 	r = run(t, "attach", "-user-pool-id", pool.ID, "-function-arn", other, "-yes")
@@ -241,4 +247,109 @@ func TestSyncProfileAttributes(t *testing.T) {
 	w.env["PROFILE_ATTRIBUTES"] = "nickname=Tag_Profile_IM_Mood"
 	r = w.run(t)
 	r.want(t, exitUsage, "PROFILE_ATTRIBUTES")
+}
+
+// TestSyncDocSample: the summary line and the report in docs/sync.md have
+// the form sync prints, and numbers a run can produce: the counts add up,
+// at least one page per stream and one page per 60 users, and at least one
+// Chat call per 100 mapped users checked plus one per 100 imported.
+func TestSyncDocSample(t *testing.T) {
+	data, err := os.ReadFile("../../docs/sync.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(data)
+	line := regexp.MustCompile(`(?m)^  (sync \S+: .*)$`).FindStringSubmatch(doc)
+	if line == nil {
+		t.Fatal("docs/sync.md shows no summary line")
+	}
+	// The form: what summarizeSync prints for the same counts.
+	re := regexp.MustCompile(`^sync (\S+): (\d+) listed; skipped (\d+) unconfirmed, (\d+) unmappable; (\d+) already in Chat; (\d+) imported; (\d+) failed \((\d+) pages, (\d+) Chat calls, ([0-9.]+)s\)$`)
+	m := re.FindStringSubmatch(line[1])
+	if m == nil {
+		t.Fatalf("the summary line %q is not in sync's form", line[1])
+	}
+	n := make([]int, len(m))
+	for i := 2; i < 10; i++ {
+		n[i], _ = strconv.Atoi(m[i])
+	}
+	c := poolsync.Counts{Listed: n[2], SkippedUnconfirmed: n[3], SkippedUnmappable: n[4], AlreadyInChat: n[5], Imported: n[6], Failed: n[7], Pages: n[8], ChatCalls: n[9]}
+	secs, _ := strconv.ParseFloat(m[10], 64)
+	var buf strings.Builder
+	summarizeSync(&buf, syncReport{UserPoolID: m[1], Counts: c, Seconds: secs})
+	if got := strings.TrimSuffix(buf.String(), "\n"); got != line[1] {
+		t.Errorf("sync prints these counts as\n  %s\nthe doc shows\n  %s", got, line[1])
+	}
+	mapped := c.Listed - c.SkippedUnconfirmed - c.SkippedUnmappable
+	ceil := func(a, b int) int { return (a + b - 1) / b }
+	streams := len(cognito.Prefixes())
+	switch {
+	case c.SkippedUnconfirmed+c.SkippedUnmappable+c.AlreadyInChat+c.Imported+c.Failed != c.Listed:
+		t.Errorf("the counts do not add up to the %d listed", c.Listed)
+	case c.Pages < max(streams, ceil(c.Listed, cognito.PageSize)):
+		t.Errorf("%d pages for %d users in %d streams: at least %d", c.Pages, c.Listed, streams, max(streams, ceil(c.Listed, cognito.PageSize)))
+	case c.ChatCalls < ceil(mapped, 100)+ceil(c.Imported+c.Failed, 100):
+		t.Errorf("%d Chat calls cannot check %d users and import %d", c.ChatCalls, mapped, c.Imported)
+	}
+	// The JSON report shows the same counts.
+	rep := regexp.MustCompile(`(?s)"counts": (\{.*?\})`).FindStringSubmatch(doc)
+	if rep == nil {
+		t.Fatal("docs/sync.md shows no report")
+	}
+	var got poolsync.Counts
+	if err := json.Unmarshal([]byte(rep[1]), &got); err != nil {
+		t.Fatalf("the report's counts: %v", err)
+	}
+	if got != c {
+		t.Errorf("the report's counts %+v differ from the summary line's %+v", got, c)
+	}
+}
+
+// TestSyncCutShort: a sync whose -timeout runs out says so in sync's terms
+// (never the rate limiter's "would exceed context deadline"), exits 1, and
+// a second run finishes the job.
+func TestSyncCutShort(t *testing.T) {
+	w := newSyncWorld(t, 120)
+	// At half a ListUsers call a second, only the first call of the 16
+	// streams fits in the timeout: the limiter refuses the others at once.
+	r := w.run(t, "-timeout", "300ms", "-list-rate", "0.5")
+	r.want(t, exitFailure, "the -timeout of 300ms ran out before the end: run sync again to finish")
+	for _, raw := range []string{"rate: Wait", "would exceed context deadline", "context deadline exceeded"} {
+		if strings.Contains(r.stderr, raw) {
+			t.Errorf("a raw error reached the user (%q):\n%s", raw, r.stderr)
+		}
+	}
+	r = w.run(t)
+	r.want(t, exitOK)
+	for id := range w.want {
+		if !w.emu.Has(id) {
+			t.Errorf("%s not imported by the second run", id)
+		}
+	}
+}
+
+// TestSyncProgressMoves: the progress bar moves with each listed page, not
+// only when a stream's round of checks ends, and ends at the pool's size.
+func TestSyncProgressMoves(t *testing.T) {
+	w := newSyncWorld(t, 150)
+	r := w.run(t, "-progress")
+	r.want(t, exitOK)
+	draws := regexp.MustCompile(`\rsync \[[#-]+\] (\d+)/(\d+) `).FindAllStringSubmatch(r.stderr, -1)
+	if len(draws) < 3 {
+		t.Fatalf("the bar was drawn %d times:\n%q", len(draws), r.stderr)
+	}
+	last := draws[len(draws)-1]
+	if last[1] != last[2] || last[2] != "150" {
+		t.Errorf("the bar ends at %s/%s, want 150/150", last[1], last[2])
+	}
+	moves := 0
+	for i := 1; i < len(draws); i++ {
+		if draws[i][1] != draws[i-1][1] {
+			moves++
+		}
+	}
+	// 150 users in 16 streams: one page each for the streams that hold any.
+	if moves < 8 {
+		t.Errorf("the bar moved %d times for 150 users over 16 streams:\n%q", moves, r.stderr)
+	}
 }

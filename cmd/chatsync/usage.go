@@ -21,13 +21,14 @@ Usage:
   chatsync accounts [-f FILE] [-progress] [-v] [backend flags] import|delete|check [USERID...|-]
   chatsync sync -user-pool-id POOL [-dry-run] [-profiles] [-report FILE] [-v] [backend flags]
   chatsync attach -user-pool-id POOL -function-arn ARN [-force] [-dry-run] [-yes]
+  chatsync doctor [-stack NAME] [-user-pool-id POOL -function-arn ARN] [-lifecycle] [-dlq URL]... [-ledger-table NAME] [backend flags]
   chatsync usersig [backend flags] USERID
   chatsync help [COMMAND]
 
 Commands:
 `
 
-const backendHelp = `Backend (local, invoke, accounts, usersig, sync):
+const backendHelp = `Backend (local, invoke, accounts, usersig, sync, doctor):
   With no key configured, local, invoke and usersig use an embedded Chat
   emulator: in memory, empty at start, gone at exit. accounts and sync
   refuse to run on it unless given -emulator, so that nobody thinks real
@@ -60,6 +61,7 @@ func (c *cli) usage(w io.Writer) {
 		fmt.Fprintf(w, "  %-9s %s\n", cmd.name, cmd.summary)
 	}
 	fmt.Fprintf(w, "  %-9s %s\n\n", "help", "print this help, or a command's")
+	io.WriteString(w, "Run 'chatsync help COMMAND' (or 'chatsync COMMAND -h') for a command's flags.\n\n")
 	fmt.Fprintf(w, backendHelp, wrapText(strings.Join(chatapi.RegionNames(), ", "), 56, "\n                    "))
 }
 

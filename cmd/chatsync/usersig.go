@@ -36,6 +36,7 @@ type usersigOptions struct {
 
 func usersigFlags() (*flag.FlagSet, *usersigOptions) {
 	o := &usersigOptions{}
+	o.backend.noChat = true // a UserSig is signed here, with no Chat call
 	fs := backendFlagSet("usersig", &o.backend)
 	return fs, o
 }

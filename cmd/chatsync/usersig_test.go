@@ -103,3 +103,21 @@ func TestUserSigCommand(t *testing.T) {
 		})
 	}
 }
+
+// TestUserSigNeedsNoRegion: chatsync usersig signs locally, so a key with
+// no Chat region or base URL is enough.
+func TestUserSigNeedsNoRegion(t *testing.T) {
+	key := writeFile(t, "secret.json", `{"sdkAppId":1400000000,"secretKey":"`+testKey+`","adminIdentifier":"administrator"}`)
+	r := run(t, "usersig", "-key-file", key, "alice")
+	r.want(t, exitOK, "no Chat endpoint (UserSigs only")
+	var rep struct{ UserID, UserSig string }
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || rep.UserID != "alice" || rep.UserSig == "" {
+		t.Fatalf("reply %q: %v", r.stdout, err)
+	}
+	emu := chatemu.New(chatemu.Options{SDKAppID: 1400000000, Key: testKey})
+	if err := emu.Login("alice", rep.UserSig); err != nil {
+		t.Errorf("the UserSig does not log in: %v", err)
+	}
+	// Commands that call Chat still want a region.
+	run(t, "accounts", "-key-file", key, "-sdkappid", "1400000000", "check", "alice").want(t, exitUsage, "no Chat region")
+}

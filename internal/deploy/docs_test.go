@@ -81,3 +81,54 @@ func TestDeployDocsStackPolicy(t *testing.T) {
 		}
 	}
 }
+
+// TestDevelopmentDocsBootstraps: docs/development.md counts and names the
+// bootstraps the Makefile builds: one per function, in bin/<name>, through
+// build-<Name>Function.
+func TestDevelopmentDocsBootstraps(t *testing.T) {
+	doc := string(readRootFile(t, "docs/development.md"))
+	mk := string(readRootFile(t, "Makefile"))
+	m := regexp.MustCompile(`(?m)^FUNCTIONS := (.+)$`).FindStringSubmatch(mk)
+	if m == nil {
+		t.Fatal("the Makefile has no FUNCTIONS list")
+	}
+	fns := strings.Fields(m[1])
+	words := map[int]string{2: "two", 3: "three", 4: "four", 5: "five", 6: "six"}
+	for n, w := range words {
+		for _, phrase := range []string{w + " bootstraps", "both bootstraps"} {
+			if n != len(fns) && strings.Contains(doc, phrase) {
+				t.Errorf("docs/development.md says %q; the Makefile builds %d", phrase, len(fns))
+			}
+		}
+	}
+	if !strings.Contains(doc, words[len(fns)]+" bootstraps") {
+		t.Errorf("docs/development.md does not say the Makefile builds %s bootstraps", words[len(fns)])
+	}
+	for _, f := range fns {
+		for _, want := range []string{"bin/" + strings.ToLower(f), "`build-" + f + "Function`"} {
+			if !strings.Contains(doc, want) {
+				t.Errorf("docs/development.md does not name %s", want)
+			}
+		}
+	}
+}
+
+// TestUserSigDocsSize: the bootstrap size docs/usersig.md gives is the one
+// the last benchmark report measured (BENCHMARKS.md), and the goal is the
+// same.
+func TestUserSigDocsSize(t *testing.T) {
+	doc := string(readRootFile(t, "docs/usersig.md"))
+	bench := string(readRootFile(t, "BENCHMARKS.md"))
+	m := regexp.MustCompile(`(?m)^\| size of usersig, linux/arm64 \| ([0-9.]+ MiB) \| ≤ ([0-9.]+ MiB) \|`).FindStringSubmatch(bench)
+	if m == nil {
+		t.Fatal("BENCHMARKS.md reports no size of usersig")
+	}
+	if !strings.Contains(doc, m[1]+" for linux/arm64") || !strings.Contains(doc, "at most "+m[2]) {
+		t.Errorf("docs/usersig.md does not give the measured size %s (goal %s)", m[1], m[2])
+	}
+	for _, s := range regexp.MustCompile(`[0-9.]+ MiB for linux/arm64`).FindAllString(doc, -1) {
+		if s != m[1]+" for linux/arm64" {
+			t.Errorf("docs/usersig.md says %q; BENCHMARKS.md measured %s", s, m[1])
+		}
+	}
+}

@@ -106,3 +106,36 @@ func TestMakeBuildAll(t *testing.T) {
 		}
 	}
 }
+
+// TestMakeDemoSaysWhatItDoes: `make demo` and `make local` compile chatsync
+// with `go run`, which prints nothing for about a minute on a cold build
+// cache; they say what is happening first. `make demo` run for real prints
+// the note on stderr before the demo's first line.
+func TestMakeDemoSaysWhatItDoes(t *testing.T) {
+	readRootFile(t, "Makefile")
+	mk, err := exec.LookPath("make")
+	if err != nil {
+		missingTool(t, "make not found")
+	}
+	const note = "building chatsync (the first build takes about a minute)..."
+	for _, target := range []string{"demo", "local"} {
+		r := run(t, time.Minute, mk, "-n", target)
+		if r.err != nil {
+			t.Fatalf("make -n %s: %v\n%s", target, r.err, r.combined())
+		}
+		i, j := strings.Index(r.stdout, note), strings.Index(r.stdout, "go run ./cmd/chatsync "+target)
+		if i < 0 || j < 0 || i > j {
+			t.Errorf("make %s does not say %q before go run:\n%s", target, note, r.stdout)
+		}
+	}
+	r := run(t, 5*time.Minute, mk, "--no-print-directory", "demo")
+	if r.err != nil {
+		t.Fatalf("make demo: %v\n%s", r.err, r.combined())
+	}
+	if first, _, _ := strings.Cut(r.stderr, "\n"); first != note {
+		t.Errorf("make demo's first line on stderr = %q, want %q", first, note)
+	}
+	if !strings.Contains(r.stdout, "10/10 steps ok") {
+		t.Errorf("make demo did not run the demo:\n%s", r.stdout)
+	}
+}

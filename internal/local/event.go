@@ -32,7 +32,18 @@ const (
 	RouteDefault     = "$default"
 )
 
-// RouteOf returns the route of a request. The three routes of the template
+// Routes lists the routes of template.yaml's HTTP API, in the order the
+// docs and the `chatsync local` banner show them, with the function each
+// reaches.
+var Routes = []Route{
+	{Function: "ImportFunction", Key: RouteImport},
+	{Function: "DeleteFunction", Key: RouteDeleteOne},
+	{Function: "DeleteFunction", Key: RouteDeleteMany},
+	{Function: "UserSigFunction", Key: RouteUserSigGet},
+	{Function: "UserSigFunction", Key: RouteUserSigPost},
+}
+
+// RouteOf returns the route of a request. The five routes of the template
 // match by method and path. Any other request under /accounts goes to the
 // function that owns the path, with route key "$default", so that the
 // handler's own 404 and 405 logic answers it: /accounts to ImportFunction,

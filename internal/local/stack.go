@@ -186,13 +186,17 @@ func Connect(ctx context.Context, r Remote, opts Options) (*Stack, error) {
 	default:
 		return nil, errors.New("no Chat key: want a Secrets Manager secret ID or credentials")
 	}
-	client, err := chatapi.New(chatapi.Config{Region: r.Region, BaseURL: r.BaseURL, Credentials: creds})
-	if err != nil {
-		return nil, err
-	}
-	where := client.BaseURL()
-	if r.BaseURL == "" {
-		where = fmt.Sprintf("region %s (%s)", strings.ToLower(strings.TrimSpace(r.Region)), client.BaseURL())
+	var client *chatapi.Client
+	where := "no Chat endpoint (UserSigs only: they are signed here, with no Chat call)"
+	if strings.TrimSpace(r.Region) != "" || strings.TrimSpace(r.BaseURL) != "" {
+		var err error
+		if client, err = chatapi.New(chatapi.Config{Region: r.Region, BaseURL: r.BaseURL, Credentials: creds}); err != nil {
+			return nil, err
+		}
+		where = client.BaseURL()
+		if r.BaseURL == "" {
+			where = fmt.Sprintf("region %s (%s)", strings.ToLower(strings.TrimSpace(r.Region)), client.BaseURL())
+		}
 	}
 	s.Backend = "Tencent Cloud Chat (real service), " + where + "; " + origin
 	if s.Secrets != nil {
@@ -255,8 +259,10 @@ func (s *Stack) handlers(log *slog.Logger, o Options) {
 
 		ProfileAttributes: m.Profile.String(), // as the functions read PROFILE_ATTRIBUTES
 	}}
-	s.Import = p.Metered("import", p.ImportHandler())
-	s.Delete = p.Metered("delete", p.DeleteHandler())
+	if s.Client != nil { // without Chat (usersig alone) only the UserSig function runs
+		s.Import = p.Metered("import", p.ImportHandler())
+		s.Delete = p.Metered("delete", p.DeleteHandler())
+	}
 	s.UserSig = p.Metered("usersig", p.UserSigHandler())
 }
 
@@ -266,9 +272,9 @@ func (s *Stack) handlers(log *slog.Logger, o Options) {
 func (s *Stack) Function(name string) (Function, time.Duration, bool) {
 	switch strings.ToLower(strings.TrimSuffix(name, "Function")) {
 	case "import":
-		return s.Import, ImportTimeout, true
+		return s.Import, ImportTimeout, s.Import != nil
 	case "delete":
-		return s.Delete, DeleteTimeout, true
+		return s.Delete, DeleteTimeout, s.Delete != nil
 	case "usersig":
 		return s.UserSig, UserSigTimeout, true
 	}

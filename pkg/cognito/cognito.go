@@ -198,8 +198,13 @@ func (c *Client) retry(ctx context.Context, limited bool, call func() error) err
 	for {
 		if limited {
 			if err := c.limiter.Wait(ctx); err != nil {
+				if ctx.Err() == nil {
+					// The limiter refuses a wait that would end after the
+					// deadline: for the caller that is the deadline.
+					err = fmt.Errorf("%w: the next ListUsers call would start after it", context.DeadlineExceeded)
+				}
 				if throttled != nil {
-					return fmt.Errorf("%w (gave up: %v)", throttled, err)
+					return fmt.Errorf("%w (gave up: %w)", throttled, err)
 				}
 				return err
 			}

@@ -86,6 +86,17 @@ func (c Config) Auth() handler.Auth {
 // Load reads the configuration through getenv (os.Getenv in a function).
 // The error names every bad setting on one line.
 func Load(getenv func(string) string) (Config, error) {
+	return load(getenv, true)
+}
+
+// LoadWithoutChat is Load for a function that never calls Chat (the UserSig
+// function): CHAT_REGION and CHAT_BASE_URL may both be unset, and are still
+// checked when set.
+func LoadWithoutChat(getenv func(string) string) (Config, error) {
+	return load(getenv, false)
+}
+
+func load(getenv func(string) string, callsChat bool) (Config, error) {
 	get := lookup(getenv)
 	m := LoadMapping(getenv)
 	c := Config{
@@ -107,7 +118,7 @@ func Load(getenv func(string) string) (Config, error) {
 		errs = append(errs, EnvSecretID+" is required")
 	}
 	var err error
-	if c.Region, c.BaseURL, err = endpoint(get(EnvRegion, ""), get(EnvBaseURL, ""), c.LocalRun); err != nil {
+	if c.Region, c.BaseURL, err = endpoint(get(EnvRegion, ""), get(EnvBaseURL, ""), c.LocalRun); err != nil && (callsChat || !errors.Is(err, ErrNoEndpoint)) {
 		errs = append(errs, err.Error())
 	}
 	if c.SecretTTL, err = SecretTTL(get(EnvSecretTTL, "")); err != nil {

@@ -98,3 +98,24 @@ func TestLoadProfileAttributes(t *testing.T) {
 		}
 	}
 }
+
+// TestLoadWithoutChat: a function that never calls Chat needs no region or
+// base URL, but a bad one is still refused; Load still requires one.
+func TestLoadWithoutChat(t *testing.T) {
+	env := func(kv map[string]string) func(string) string { return func(k string) string { return kv[k] } }
+	if _, err := config.LoadWithoutChat(env(map[string]string{"CHAT_SECRET_ID": "s"})); err != nil {
+		t.Errorf("LoadWithoutChat without a region: %v", err)
+	}
+	if _, err := config.Load(env(map[string]string{"CHAT_SECRET_ID": "s"})); err == nil || !strings.Contains(err.Error(), "CHAT_REGION") {
+		t.Errorf("Load without a region: %v, want an error naming CHAT_REGION", err)
+	}
+	for _, bad := range []map[string]string{
+		{"CHAT_SECRET_ID": "s", "CHAT_REGION": "mars"},
+		{"CHAT_SECRET_ID": "s", "CHAT_BASE_URL": "ftp://example.com"},
+		{"CHAT_REGION": "tokyo"},
+	} {
+		if _, err := config.LoadWithoutChat(env(bad)); err == nil {
+			t.Errorf("LoadWithoutChat(%v) accepted it", bad)
+		}
+	}
+}

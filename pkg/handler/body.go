@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/chatsync/chat-lambdas/pkg/chat"
@@ -123,11 +124,21 @@ func jsonProblem(err error) string {
 	return "is not a JSON object"
 }
 
+// fieldName is the JSON path of a field that did not decode. The decoder
+// names the path through Go's structs, embedded ones included (such as
+// "userIDField.UserID"); the API's fields all start with a capital, so a
+// segment that does not is a Go name and is left out.
 func fieldName(f string) string {
-	if f == "" {
+	var parts []string
+	for _, p := range strings.Split(f, ".") {
+		if p != "" && p[0] >= 'A' && p[0] <= 'Z' {
+			parts = append(parts, p)
+		}
+	}
+	if len(parts) == 0 {
 		return "the request body"
 	}
-	return f
+	return strings.Join(parts, ".")
 }
 
 // jsonKind names a Go type as JSON calls it.

@@ -3,6 +3,7 @@ package handler_test
 import (
 	"bytes"
 	"encoding/json"
+	"regexp"
 	"runtime"
 	"strings"
 	"testing"
@@ -138,5 +139,50 @@ func TestOKEnvelopeEncoding(t *testing.T) {
 	want, _ := json.Marshal(chat.Envelope{ActionStatus: chat.StatusOK})
 	if string(raw) != string(want) {
 		t.Errorf("reply %s, want %s", raw, want)
+	}
+}
+
+// TestTypeErrorsSpeakJSON: a field of the wrong JSON type is named by its
+// JSON path alone, on every route that takes a UserID, never by a Go name
+// (the decoder's path runs through embedded structs such as userIDField).
+func TestTypeErrorsSpeakJSON(t *testing.T) {
+	goName := regexp.MustCompile(`\b[a-z][A-Za-z]*\.[A-Z]`)
+	check := func(t *testing.T, msg, want string) {
+		t.Helper()
+		if !strings.HasSuffix(msg, want) || goName.MatchString(msg) || strings.Contains(msg, "userIDField") {
+			t.Errorf("message %q, want it to end %q and name no Go type", msg, want)
+		}
+	}
+	e := newEnv(t, envOpts{})
+	for body, want := range map[string]string{
+		`{"UserID":5}`:                   "UserID must be a string",
+		`{"Identifier":true}`:            "Identifier must be a string",
+		`{"UserID":"a","Nick":5}`:        "Nick must be a string",
+		`{"AccountList":[{"UserID":5}]}`: "AccountList.UserID must be a string",
+	} {
+		t.Run("POST /accounts "+body, func(t *testing.T) {
+			r := invokeHTTP(t, e.imp, mustJSON(t, httpV2("POST", "/accounts", body)))
+			if r.Status != 400 {
+				t.Errorf("status %d, want 400", r.Status)
+			}
+			check(t, r.Err.Message, want)
+		})
+	}
+	s := newSigEnv(t, sigOpts{})
+	for body, want := range map[string]string{
+		`{"UserID":5}`:       "UserID must be a string",
+		`{"Identifier":[1]}`: "Identifier must be a string",
+		`{"UserID":{"a":1}}`: "UserID must be a string",
+	} {
+		t.Run("POST /usersig "+body, func(t *testing.T) {
+			r := invokeSigHTTP(t, s.h, httpV2("POST", "/usersig", body))
+			if r.Status != 400 {
+				t.Errorf("status %d, want 400", r.Status)
+			}
+			check(t, r.Err.Message, want)
+		})
+	}
+	if n := e.emu.TotalRequests(); n != 0 {
+		t.Errorf("%d Chat requests for refused bodies", n)
 	}
 }

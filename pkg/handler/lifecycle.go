@@ -215,7 +215,7 @@ func (h *ImportHandler) lifecycle(iv *invocation, payload []byte) ([]byte, error
 		return reply, nil
 	}
 	if h.cfg.Users == nil {
-		return iv.lifecycleDone(out, "refused", "the function cannot read users from Cognito (no USER_POOL_ID or permission set up)", ""), nil
+		return iv.lifecycleDone(out, "refused", "no Cognito client is wired into this function to read the user with, so a lifecycle import cannot run here (the deployed import function has one)", ""), nil
 	}
 	ctx, cancel := withDeadline(iv.ctx, iv.start, 0, iv.answerMargin)
 	defer cancel()

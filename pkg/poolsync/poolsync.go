@@ -77,6 +77,10 @@ type Config struct {
 	// OnOutcome, when set, is called once per listed user, from several
 	// goroutines at once.
 	OnOutcome func(Outcome)
+	// OnListed, when set, is called with the number of users of each page
+	// as soon as it is listed, before their checks (a progress bar moves
+	// with it), from several goroutines at once.
+	OnListed func(n int)
 	// PagesPerRound is how many pages a stream lists before checking and
 	// importing their users; default PagesPerRound.
 	PagesPerRound int
@@ -213,6 +217,9 @@ func (e *Engine) Stream(ctx context.Context, prefix, token string, stop func() b
 				return roundStart, c, err
 			}
 			c.Pages++
+			if e.cfg.OnListed != nil {
+				e.cfg.OnListed(len(p.Users))
+			}
 			users = append(users, p.Users...)
 			token = p.Next
 			if token == "" {

@@ -195,7 +195,15 @@ func (l *lateCredentials) Refresh(ctx context.Context) (chat.Credentials, error)
 // aws-lambda-go's own lines are JSON too, with the request ID), and builds
 // the parts. On any error it ends the process through Fail.
 func FromEnv(ctx context.Context, opts ...Option) *Parts {
-	cfg, err := config.Load(os.Getenv)
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	load := config.Load
+	if o.noChat {
+		load = config.LoadWithoutChat // no Chat call: no Chat region needed
+	}
+	cfg, err := load(os.Getenv)
 	if err != nil {
 		Fail(err)
 	}

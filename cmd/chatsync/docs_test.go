@@ -1,0 +1,143 @@
+package main
+
+import (
+	"bufio"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// docCommand is one "$ command" of a console example and what the doc
+// shows it printing.
+type docCommand struct {
+	line, output string
+}
+
+// docConsole returns the commands of the console example of
+// docs/local-tools.md between <!-- name --> and <!-- /name -->.
+func docConsole(t *testing.T, name string) []docCommand {
+	t.Helper()
+	data, err := os.ReadFile("../../docs/local-tools.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(data)
+	start, end := "<!-- "+name+" -->\n```console\n", "```\n<!-- /"+name+" -->"
+	i, j := strings.Index(doc, start), strings.Index(doc, end)
+	if i < 0 || j < i {
+		t.Fatalf("docs/local-tools.md has no %s example", name)
+	}
+	var cmds []docCommand
+	for _, l := range strings.SplitAfter(doc[i+len(start):j], "\n") {
+		if cmd, ok := strings.CutPrefix(l, "$ "); ok {
+			cmds = append(cmds, docCommand{line: strings.TrimSuffix(cmd, "\n")})
+			continue
+		}
+		if len(cmds) == 0 {
+			t.Fatalf("%s example: output before any command: %q", name, l)
+		}
+		cmds[len(cmds)-1].output += l
+	}
+	return cmds
+}
+
+// TestInvokeDocExample: the chatsync invoke example of docs/local-tools.md
+// prints, byte for byte, what the doc shows.
+func TestInvokeDocExample(t *testing.T) {
+	for _, c := range docConsole(t, "invoke-example") {
+		line, stdin := c.line, ""
+		if m := regexp.MustCompile(`^echo '([^']*)' \| (.*)$`).FindStringSubmatch(line); m != nil {
+			stdin, line = m[1]+"\n", m[2]
+		}
+		rest, ok := strings.CutPrefix(line, "go run ./cmd/chatsync ")
+		if !ok {
+			t.Fatalf("not a chatsync command: %s", c.line)
+		}
+		rest, quiet := strings.CutSuffix(rest, " 2>/dev/null")
+		args := strings.Fields(rest)
+		for i, a := range args {
+			if strings.HasPrefix(a, "events/") {
+				args[i] = "../../" + a
+			}
+		}
+		r := runCLI(t, runOpts{stdin: stdin}, args...)
+		got := r.stdout
+		if !quiet {
+			got += r.stderr
+		}
+		if r.code != exitOK || got != c.output {
+			t.Errorf("$ %s\nexit %d, prints:\n%s\ndocs/local-tools.md shows:\n%s", c.line, r.code, got, c.output)
+		}
+	}
+}
+
+// TestLocalDocExample: the curl example of docs/local-tools.md, against a
+// fresh chatsync local, prints byte for byte what the doc shows, headers
+// included for curl -i (the request ID and the date put in from the doc).
+func TestLocalDocExample(t *testing.T) {
+	base, _, _ := startLocal(t)
+	u, _ := url.Parse(base)
+	curl := regexp.MustCompile(`^curl -sS( -i)?(?: -X ([A-Z]+))? localhost:3000(\S+)(?: -d '([^']*)')?$`)
+	for _, c := range docConsole(t, "local-curl") {
+		m := curl.FindStringSubmatch(c.line)
+		if m == nil {
+			t.Fatalf("not a curl line this test can run: %s", c.line)
+		}
+		method, path, body := m[2], m[3], m[4]
+		if method == "" {
+			method = http.MethodGet
+			if body != "" {
+				method = http.MethodPost
+			}
+		}
+		got := rawExchange(t, u.Host, method, path, body, m[1] != "")
+		if m[1] != "" {
+			for _, h := range []string{"Apigw-Requestid", "Date"} {
+				shown := regexp.MustCompile(`(?m)^` + h + `: .*$`).FindString(c.output)
+				got = regexp.MustCompile(`(?m)^`+h+`: .*$`).ReplaceAllLiteralString(got, shown)
+			}
+		}
+		if got != c.output {
+			t.Errorf("$ %s\nprints:\n%s\ndocs/local-tools.md shows:\n%s", c.line, got, c.output)
+		}
+	}
+}
+
+// rawExchange sends one request as curl does and returns what curl prints:
+// the body and a newline-less ending as sent, with the status line and
+// headers first (CRLF as LF) when withHeaders.
+func rawExchange(t *testing.T, host, method, path, body string, withHeaders bool) string {
+	t.Helper()
+	conn, err := net.Dial("tcp", host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	req := method + " " + path + " HTTP/1.1\r\nHost: localhost:3000\r\nUser-Agent: curl/8.5.0\r\nAccept: */*\r\n"
+	if body != "" {
+		req += "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: " + strconv.Itoa(len(body)) + "\r\n"
+	}
+	req += "Connection: close\r\n\r\n" + body
+	if _, err := io.WriteString(conn, req); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := io.ReadAll(bufio.NewReader(conn))
+	if err != nil {
+		t.Fatal(err)
+	}
+	head, payload, _ := strings.Cut(string(raw), "\r\n\r\n")
+	head = strings.ReplaceAll(head, "\r\n", "\n")
+	// Connection: close makes the server add that header; curl's own
+	// keep-alive request would not have it.
+	head = strings.Replace(head, "\nConnection: close", "", 1)
+	if withHeaders {
+		return head + "\n\n" + payload
+	}
+	return payload
+}
