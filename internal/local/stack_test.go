@@ -92,7 +92,6 @@ func TestConnectErrors(t *testing.T) {
 	}{
 		{"no key", local.Remote{Region: "singapore"}, "no Chat key"},
 		{"bad credentials", local.Remote{Region: "singapore", Credentials: &chat.Credentials{Admin: "a", Key: "k"}}, "sdkAppId is missing"},
-		{"no region", local.Remote{Credentials: &good}, "no Chat region"},
 		{"unknown region", local.Remote{Region: "mars", Credentials: &good}, `unknown Chat region "mars"`},
 		{"plain http to a remote host", local.Remote{BaseURL: "http://example.com", Credentials: &good}, "https is required"},
 	}
@@ -103,6 +102,25 @@ func TestConnectErrors(t *testing.T) {
 				t.Errorf("err %v, want %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestConnectWithoutChat: with no Chat region or base URL the stack signs
+// UserSigs only (the UserSig function makes no Chat call); the functions
+// that call Chat are not there, rather than pointed at a guessed endpoint.
+func TestConnectWithoutChat(t *testing.T) {
+	good := chat.Credentials{SDKAppID: 1, Admin: "administrator", Key: "k"}
+	s, err := local.Connect(context.Background(), local.Remote{Credentials: &good}, local.Options{})
+	if err != nil {
+		t.Fatalf("Connect without a region: %v", err)
+	}
+	if s.Client != nil || s.Import != nil || s.Delete != nil || s.UserSig == nil {
+		t.Errorf("client %v, import %v, delete %v, usersig %v: want only the UserSig function", s.Client != nil, s.Import != nil, s.Delete != nil, s.UserSig != nil)
+	}
+	for name, want := range map[string]bool{"ImportFunction": false, "DeleteFunction": false, "UserSigFunction": true} {
+		if _, _, ok := s.Function(name); ok != want {
+			t.Errorf("Function(%s) ok = %v, want %v", name, ok, want)
+		}
 	}
 }
 

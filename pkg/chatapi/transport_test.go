@@ -2,6 +2,7 @@ package chatapi_test
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"net"
 	"net/http"
@@ -19,24 +20,27 @@ import (
 )
 
 // warmServer serves an emulator over HTTP or HTTPS and counts the
-// connections it accepts.
-func warmServer(t *testing.T, useTLS bool) (*chatemu.Server, *httptest.Server, *atomic.Int32) {
+// connections it accepts, and (over HTTPS) the TLS handshakes it completed:
+// a warmed HTTPS connection is of use only once its handshake is done.
+func warmServer(t *testing.T, useTLS bool) (emu *chatemu.Server, srv *httptest.Server, conns, handshakes *atomic.Int32) {
 	t.Helper()
-	emu := chatemu.New(chatemu.Options{SDKAppID: 1400000000, Key: testKey})
-	var conns atomic.Int32
-	srv := httptest.NewUnstartedServer(emu)
+	emu = chatemu.New(chatemu.Options{SDKAppID: 1400000000, Key: testKey})
+	conns, handshakes = new(atomic.Int32), new(atomic.Int32)
+	srv = httptest.NewUnstartedServer(emu)
 	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
 		if s == http.StateNew {
 			conns.Add(1)
 		}
 	}
 	if useTLS {
+		srv.TLS = &tls.Config{VerifyConnection: func(tls.ConnectionState) error { handshakes.Add(1); return nil }}
 		srv.StartTLS()
 	} else {
+		handshakes = conns // no handshake: the accepted connection is ready
 		srv.Start()
 	}
 	t.Cleanup(srv.Close)
-	return emu, srv, &conns
+	return emu, srv, conns, handshakes
 }
 
 func waitFor(t *testing.T, what string, cond func() bool) {
@@ -57,7 +61,7 @@ func TestWarmConnectsWithoutARequest(t *testing.T) {
 			name = "https"
 		}
 		t.Run(name, func(t *testing.T) {
-			emu, srv, conns := warmServer(t, useTLS)
+			emu, srv, conns, handshakes := warmServer(t, useTLS)
 			c, err := chatapi.New(chatapi.Config{
 				BaseURL:     srv.URL,
 				Credentials: chatapi.StaticCredentials{SDKAppID: 1400000000, Admin: "administrator", Key: testKey},
@@ -68,6 +72,9 @@ func TestWarmConnectsWithoutARequest(t *testing.T) {
 			}
 			waitWarm(t, c.Warm(context.Background()))
 			waitFor(t, "the warm-up connection", func() bool { return conns.Load() == 1 })
+			// Under load the TLS handshake can outlast Warm's return; a request
+			// sent before it ends may dial a second connection.
+			waitFor(t, "the warm-up handshake", func() bool { return handshakes.Load() == 1 })
 			time.Sleep(20 * time.Millisecond) // let a request, had one been sent, arrive
 			if n := emu.TotalRequests(); n != 0 {
 				t.Fatalf("Warm sent %d requests", n)
