@@ -4,7 +4,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"net"
 	"strings"
 	"time"
 
@@ -57,17 +56,17 @@ func (c *cli) emulator(ctx context.Context, args []string) error {
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
-	host, _, err := net.SplitHostPort(o.addr)
+	host, err := addrHost(o.addr, defaultEmulatorAddr)
 	if err != nil {
-		return usagef("-addr %q: want host:port, such as %s", o.addr, defaultEmulatorAddr)
+		return err
 	}
 	emu, err := local.NewEmulator(o.state)
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", o.addr)
+	ln, err := listen(o.addr)
 	if err != nil {
-		return fmt.Errorf("%v (is another server on it? pick another address with -addr)", err)
+		return err
 	}
 	base := "http://" + ln.Addr().String()
 	c.printEmulatorBanner(emu, base, host)
@@ -109,7 +108,7 @@ func (c *cli) printEmulatorBanner(emu *local.Emulator, base, host string) {
 	} else {
 		fmt.Fprintln(c.stderr, "state: none (accounts are forgotten at exit; -state FILE keeps them)")
 	}
-	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+	if !isLoopbackHost(host) {
 		fmt.Fprintf(c.stderr, "note: listening on %s, not loopback: anyone who can reach it can read the emulator's key\n", host)
 	}
 	fmt.Fprintln(c.stderr, "The environment a function needs (AWS credentials and region: any values):")

@@ -62,9 +62,9 @@ func (c *cli) local(ctx context.Context, args []string) error {
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
-	host, _, err := net.SplitHostPort(o.addr)
+	host, err := addrHost(o.addr, defaultAddr)
 	if err != nil {
-		return usagef("-addr %q: want host:port, such as %s", o.addr, defaultAddr)
+		return err
 	}
 	remote, seed, err := c.remoteAndSeed(fs, &o.backend, o.seed)
 	if err != nil {
@@ -80,12 +80,12 @@ func (c *cli) local(ctx context.Context, args []string) error {
 		stack.Emulator.Seed(seed...)
 	}
 
-	ln, err := net.Listen("tcp", o.addr)
+	ln, err := listen(o.addr)
 	if err != nil {
-		return fmt.Errorf("%v (is another server on it? pick another address with -addr)", err)
+		return err
 	}
 	base := "http://" + ln.Addr().String()
-	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+	if !isLoopbackHost(host) {
 		fmt.Fprintf(c.stderr, "warning: listening on %s, not loopback: anyone who can reach it can create and delete accounts\n", ln.Addr())
 	}
 	c.printBanner(stack, base, seed)
@@ -147,4 +147,29 @@ func parseSeed(s string, remote *local.Remote) ([]string, error) {
 		return nil, usagef("-seed is for the emulator only")
 	}
 	return seed, nil
+}
+
+// addrHost checks an -addr value (HOST:PORT) and returns its host; def is
+// the example the usage error gives.
+func addrHost(addr, def string) (string, error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", usagef("-addr %q: want host:port, such as %s", addr, def)
+	}
+	return host, nil
+}
+
+// listen listens on an -addr value, saying what to do when it is taken.
+func listen(addr string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("%v (is another server on it? pick another address with -addr)", err)
+	}
+	return ln, nil
+}
+
+// isLoopbackHost reports whether a listening host is loopback only.
+func isLoopbackHost(host string) bool {
+	ip := net.ParseIP(host)
+	return host == "localhost" || ip != nil && ip.IsLoopback()
 }
