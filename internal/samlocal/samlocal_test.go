@@ -452,6 +452,19 @@ func (s *stack) startAPI(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() {
+		// With warm containers SAM starts one per function as it comes up,
+		// and a container still starting when SAM is interrupted is left
+		// behind (measured: one of four). So stop it only once the set of
+		// running containers has held still for 3 s (at most a minute).
+		last, since := "", time.Now()
+		for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(500 * time.Millisecond) {
+			out, _ := exec.Command("docker", "ps", "-q").Output()
+			if now := strings.Join(strings.Fields(string(out)), " "); now != last {
+				last, since = now, time.Now()
+			} else if last != "" && time.Since(since) >= 3*time.Second {
+				break
+			}
+		}
 		cancel()
 		cmd.Wait()
 		// SAM removes its warm containers as it stops, but may still be at
