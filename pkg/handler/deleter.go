@@ -21,6 +21,7 @@ type DeleteConfig struct {
 	Chat         Deleter
 	Auth         Auth
 	UserPoolID   string // USER_POOL_ID: the stack's pool, for lifecycle events that come without the stack's wrapper
+	Ledger       Ledger // LEDGER_TABLE: every delete sets the account's tombstone; nil: no ledger
 	Logger       *slog.Logger
 	AnswerMargin time.Duration // kept back from the deadline to answer; default DefaultAnswerMargin
 	Now          func() time.Time
@@ -35,6 +36,9 @@ type DeleteHandler struct {
 
 // NewDeleteHandler returns the delete function's handler.
 func NewDeleteHandler(cfg DeleteConfig) *DeleteHandler {
+	if cfg.Ledger != nil {
+		cfg.Chat = tombstoning{Deleter: cfg.Chat, ledger: cfg.Ledger}
+	}
 	h := &DeleteHandler{cfg: cfg, base: newBase("delete", cfg.Logger, cfg.Now, cfg.AnswerMargin, cfg.Auth)}
 	h.unknown = errUnknownDeleteEvent
 	return h

@@ -33,6 +33,7 @@ type ImportConfig struct {
 	UserPoolID      string // USER_POOL_ID: the stack's pool; else lifecycle events must carry it in the stack's wrapper
 	RetryQueue      Queue  // RETRY_QUEUE_URL; nil when unset
 	DeadLetterQueue Queue  // DEAD_LETTER_QUEUE_URL; nil when unset
+	Ledger          Ledger // LEDGER_TABLE: every import is recorded; nil: no ledger
 	Logger          *slog.Logger
 
 	CognitoBudget time.Duration // default DefaultCognitoBudget
@@ -154,8 +155,9 @@ func (h *ImportHandler) run(ctx context.Context, b importBody) result {
 		if err := validateBatch(list); err != nil {
 			return r.refused(err)
 		}
+		wait := alongside(ctx, h.cfg.Ledger, apiRecords(list))
 		res, err := h.cfg.Chat.ImportAccounts(ctx, list)
-		if err != nil {
+		if err = firstErr(err, wait); err != nil {
 			return r.refused(err)
 		}
 		return r.answered(res, res.Stats, res.Requested-len(res.FailAccounts), len(res.FailAccounts))
@@ -165,7 +167,9 @@ func (h *ImportHandler) run(ctx context.Context, b importBody) result {
 	if err := a.Validate(); err != nil {
 		return r.refused(err)
 	}
+	wait := alongside(ctx, h.cfg.Ledger, apiRecords([]chat.Account{a}))
 	stats, err := h.cfg.Chat.ImportAccount(ctx, a)
+	err = firstErr(err, wait)
 	r.out.stats = stats
 	if err != nil {
 		return r.refused(err)
@@ -258,7 +262,7 @@ func (h *ImportHandler) cognito(iv *invocation, payload []byte) ([]byte, error) 
 		iv.logOutcome("trigger ignored", out)
 		return payload, nil
 	}
-	pending := chat.PendingImport{Version: chat.PendingVersion, UserPoolID: e.UserPoolID, UserName: e.UserName, FirstFailedAt: h.cfg.Now().UTC()}
+	pending := chat.PendingImport{Version: chat.PendingVersion, UserPoolID: e.UserPoolID, UserName: e.UserName, Sub: e.Request.UserAttributes["sub"], FirstFailedAt: h.cfg.Now().UTC()}
 	acct, dropped, err := h.cfg.Mapping.Account(e.UserName, e.Request.UserAttributes)
 	if err != nil {
 		pending.Reason = "no usable UserID (" + h.cfg.Mapping.UserIDAttribute + "): " + err.Error()
@@ -271,7 +275,7 @@ func (h *ImportHandler) cognito(iv *invocation, payload []byte) ([]byte, error) 
 	}
 
 	ictx, cancel := withDeadline(ctx, iv.start, h.cfg.CognitoBudget, h.cfg.QueueMargin)
-	stats, err := h.importDroppingProfile(ictx, acct, who)
+	stats, err := h.importSignup(ictx, pending, acct, who)
 	cancel()
 	out.command, out.stats, out.err = chat.CmdImport, stats, err
 	if err == nil {
@@ -287,6 +291,15 @@ func (h *ImportHandler) cognito(iv *invocation, payload []byte) ([]byte, error) 
 		return nil, errLost
 	}
 	return payload, nil
+}
+
+// importSignup imports a sign-up's account a (the post-confirmation
+// trigger's, or a retry-queue message's) and records it in the ledger as
+// p's user, side by side.
+func (h *ImportHandler) importSignup(ctx context.Context, p chat.PendingImport, a chat.Account, who []slog.Attr) (chat.Stats, error) {
+	wait := alongside(ctx, h.cfg.Ledger, []chat.Record{{UserID: a.UserID, Sub: p.Sub, Username: p.UserName, PoolID: p.UserPoolID, Source: chat.SourceSignup}})
+	stats, err := h.importDroppingProfile(ctx, a, who)
+	return stats, firstErr(err, wait)
 }
 
 // importDroppingProfile imports a, and again without Nick and FaceUrl when

@@ -63,7 +63,7 @@ func (h *ImportHandler) retry(ctx context.Context, m events.SQSMessage) bool {
 	if err := p.Account.Validate(); err != nil {
 		return h.parkMessage(iv, p, err, out)
 	}
-	stats, err := h.importDroppingProfile(ctx, p.Account, out.extra)
+	stats, err := h.importSignup(ctx, p, p.Account, out.extra)
 	out.command, out.stats, out.err = chat.CmdImport, stats, err
 	switch {
 	case err == nil:

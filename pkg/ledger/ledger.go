@@ -11,8 +11,8 @@
 package ledger
 
 import (
-	"context"
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"sync"

@@ -22,6 +22,7 @@ import (
 	"github.com/chatsync/chat-lambdas/pkg/chatapi"
 	"github.com/chatsync/chat-lambdas/pkg/config"
 	"github.com/chatsync/chat-lambdas/pkg/handler"
+	"github.com/chatsync/chat-lambdas/pkg/ledger"
 	"github.com/chatsync/chat-lambdas/pkg/metrics"
 	"github.com/chatsync/chat-lambdas/pkg/secrets"
 )
@@ -48,6 +49,9 @@ type Parts struct {
 	// RetryQueue and DeadLetterQueue take the import function's pending
 	// sign-ups (see pkg/setup/queues); nil when their URL is unset.
 	RetryQueue, DeadLetterQueue handler.Queue
+	// Ledger is the ledger of Chat accounts in DynamoDB (LEDGER_TABLE);
+	// nil without one. Every function uses it, so New makes it.
+	Ledger *ledger.Ledger
 
 	// MetricsOut receives the EMF documents of Metered handlers; nil: the
 	// process's standard output, where Lambda's log stream takes them.
@@ -103,6 +107,7 @@ func (p *Parts) ImportHandler() *handler.ImportHandler {
 		Users:           p.Users,
 		RetryQueue:      p.RetryQueue,
 		DeadLetterQueue: p.DeadLetterQueue,
+		Ledger:          p.ledger(),
 		Logger:          p.Log,
 		InitStart:       p.InitStart,
 	}
@@ -123,7 +128,16 @@ func (p *Parts) ImportHandler() *handler.ImportHandler {
 
 // DeleteHandler wires the delete function's handler.
 func (p *Parts) DeleteHandler() *handler.DeleteHandler {
-	return handler.NewDeleteHandler(handler.DeleteConfig{Chat: p.Chat, Auth: p.Config.Auth(), UserPoolID: p.Config.UserPoolID, Logger: p.Log})
+	return handler.NewDeleteHandler(handler.DeleteConfig{Chat: p.Chat, Auth: p.Config.Auth(), UserPoolID: p.Config.UserPoolID, Ledger: p.ledger(), Logger: p.Log})
+}
+
+// ledger returns Ledger as the handlers take it: a nil interface when
+// there is none.
+func (p *Parts) ledger() handler.Ledger {
+	if p.Ledger == nil {
+		return nil
+	}
+	return p.Ledger
 }
 
 // New builds the parts so that a cold start waits for as little as
@@ -162,7 +176,11 @@ func New(ctx context.Context, cfg config.Config, getenv func(string) string, log
 	}
 	src.Start(ctx)
 	creds.src.Store(src)
-	return &Parts{Config: cfg, Log: log, Secrets: src, Chat: client, InitStart: Started, aws: env}, nil
+	p := &Parts{Config: cfg, Log: log, Secrets: src, Chat: client, InitStart: Started, aws: env}
+	if cfg.LedgerTable != "" {
+		p.Ledger = ledger.New(env.dynamoDB(), cfg.LedgerTable, nil)
+	}
+	return p, nil
 }
 
 // lateCredentials lets the Chat client be made, and start connecting,
