@@ -98,8 +98,9 @@ func TestGatewayRoutes(t *testing.T) {
 			envelope(func(e chat.Envelope) bool { return e.FailAccounts != nil && len(e.FailAccounts) == 0 })},
 		{"delete by path", "DELETE", "/accounts/bob", "", 200, "",
 			envelope(func(e chat.Envelope) bool { return len(e.ResultItem) == 1 && e.ResultItem[0].ResultCode == 0 })},
-		{"delete escaped path", "DELETE", "/accounts/a%20b", "", 200, "",
-			envelope(func(e chat.Envelope) bool { return len(e.ResultItem) == 1 && e.ResultItem[0].UserID == "a b" })},
+		{"delete escaped path", "DELETE", "/accounts/a%2Bb", "", 200, "",
+			envelope(func(e chat.Envelope) bool { return len(e.ResultItem) == 1 && e.ResultItem[0].UserID == "a+b" })},
+		{"delete a UserID no login takes", "DELETE", "/accounts/a%20b", "", 400, "", apiError("invalid_request")},
 		{"delete absent is OK", "DELETE", "/accounts/nobody", "", 200, "",
 			envelope(func(e chat.Envelope) bool { return e.ResultItem[0].ResultCode == chat.CodeAccountNotFound })},
 		{"delete by body", "POST", "/accounts/delete", `{"DeleteItem":[{"UserID":"carol"},{"UserID":"erin"}]}`, 200, "",
@@ -131,7 +132,7 @@ func TestGatewayRoutes(t *testing.T) {
 			tt.check(t, r)
 		})
 	}
-	for id, want := range map[string]bool{"alice": true, "alice2": true, "bob": false, "carol": false, "erin": false, "a b": false} {
+	for id, want := range map[string]bool{"alice": true, "alice2": true, "bob": false, "carol": false, "erin": false, "a+b": false} {
 		if s.Emulator.Has(id) != want {
 			t.Errorf("emulator has %s: %v, want %v", id, !want, want)
 		}

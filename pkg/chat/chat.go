@@ -37,24 +37,52 @@ type Account struct {
 	FaceURL string `json:"FaceUrl,omitempty"`
 }
 
-// Validate reports whether a can be sent to Chat: a UserID of 1 to 32 bytes,
-// a Nick and FaceUrl of at most 500 bytes, all valid UTF-8. The error is an
+// Validate reports whether a can be sent to Chat: a UserID that
+// ValidateUserID accepts, a Nick and FaceUrl of at most 500 bytes of valid
+// UTF-8. The error is an
 // *Error of class ClassCaller carrying the code Chat itself would answer.
 func (a Account) Validate() error {
 	if err := ValidateUserID(a.UserID); err != nil {
 		return err
 	}
+	return a.ValidateProfile()
+}
+
+// ValidateProfile reports whether a's Nick and FaceUrl can be sent to Chat:
+// at most 500 bytes each, valid UTF-8.
+func (a Account) ValidateProfile() error {
 	if err := validateProfile("Nick", a.Nick); err != nil {
 		return err
 	}
 	return validateProfile("FaceUrl", a.FaceURL)
 }
 
-// ValidateUserID reports whether id is a UserID Chat accepts: 1 to 32
-// bytes of valid UTF-8 without control characters. Tencent's own UserSig
-// libraries suggest letters, digits, "_" and "-"; other characters are
-// accepted, as Chat's account docs give only the length.
+// ValidateUserID reports whether id is a UserID this project sends to Chat:
+// one Chat's account API takes (ValidateAPIUserID) and that the Chat SDK can
+// log in with. Tencent's login docs allow at most 32 bytes of letters,
+// digits, "_" and "-"; the SDK's own check names printable ASCII. So any
+// byte outside printable ASCII (0x21 to 0x7e: no space, nothing beyond
+// ASCII) is refused, since an account with such a UserID could never log
+// in. Other punctuation (an email address, for example) is accepted but is
+// outside Tencent's recommendation.
 func ValidateUserID(id string) error {
+	if err := ValidateAPIUserID(id); err != nil {
+		return err
+	}
+	for i := 0; i < len(id); i++ {
+		if c := id[i]; c < 0x21 || c > 0x7e {
+			r, _ := utf8.DecodeRuneInString(id[i:])
+			return Errorf(CodeInvalidParameter, "UserID holds %q at byte %d: the Chat SDK logs in only UserIDs of printable ASCII (letters, digits, _ and - are recommended)", r, i)
+		}
+	}
+	return nil
+}
+
+// ValidateAPIUserID reports whether id is a UserID Chat's account REST API
+// takes, as its docs give it: 1 to 32 bytes of valid UTF-8 without control
+// characters. The emulator checks REST requests with it; everything that
+// sends a UserID uses the stricter ValidateUserID.
+func ValidateAPIUserID(id string) error {
 	switch {
 	case id == "":
 		return Errorf(CodeInvalidParameter, "UserID is required")

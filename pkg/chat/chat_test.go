@@ -36,7 +36,12 @@ func TestValidate(t *testing.T) {
 	}{
 		{chat.Account{UserID: "a"}, 0},
 		{chat.Account{UserID: strings.Repeat("x", 32), Nick: strings.Repeat("n", 500), FaceURL: strings.Repeat("f", 500)}, 0},
-		{chat.Account{UserID: "世界"}, 0},
+		{chat.Account{UserID: "user@example.com"}, 0}, // punctuation: accepted, outside Tencent's recommendation
+		{chat.Account{UserID: "!~"}, 0},               // 0x21 and 0x7e, the ends of printable ASCII
+		{chat.Account{UserID: "世界"}, 70402},           // cannot log in
+		{chat.Account{UserID: "a b"}, 70402},
+		{chat.Account{UserID: "caf\u00e9"}, 70402},
+		{chat.Account{UserID: "a\x7f"}, 70402},
 		{chat.Account{}, 70402},
 		{chat.Account{UserID: strings.Repeat("x", 33)}, 70402},
 		{chat.Account{UserID: strings.Repeat("界", 11)}, 70402}, // 33 bytes
@@ -53,6 +58,16 @@ func TestValidate(t *testing.T) {
 		if err != nil && chat.ErrorClass(err) != chat.ClassCaller {
 			t.Errorf("class %s, want caller", chat.ErrorClass(err))
 		}
+	}
+	// The account API's own rule, which the emulator serves, still takes
+	// what only the SDK login refuses.
+	for id, code := range map[string]int{"世界": 0, "a b": 0, "": 70402, "a\x01": 70402, strings.Repeat("x", 33): 70402} {
+		if got := chat.ErrorCode(chat.ValidateAPIUserID(id)); got != code {
+			t.Errorf("ValidateAPIUserID(%q) code %d, want %d", id, got, code)
+		}
+	}
+	if err := chat.ValidateUserID("ab\u00e9"); err == nil || !strings.Contains(err.Error(), "printable ASCII") || !strings.Contains(err.Error(), "byte 2") {
+		t.Errorf("ValidateUserID: %v, want the reason with the offending byte", err)
 	}
 	for n, code := range map[int]int{0: 70206, 1: 0, 1000: 0, 1001: 70206} {
 		if got := chat.ErrorCode(chat.ValidateBatchSize(n)); got != code {
@@ -116,6 +131,10 @@ func TestMappingUsernameUUID(t *testing.T) {
 	}
 	if chat.ErrorCode(err) != chat.CodeInvalidParameter {
 		t.Errorf("code %d, want %d", chat.ErrorCode(err), chat.CodeInvalidParameter)
+	}
+	// A username the Chat SDK could not log in is unmappable, with the reason.
+	if _, _, err := m.Account("jos\u00e9", nil); err == nil || !strings.Contains(err.Error(), "printable ASCII") {
+		t.Errorf("a username beyond ASCII: err %v, want refused with the reason", err)
 	}
 	a, _, err := m.Account("jdoe", nil)
 	if err != nil || a.UserID != "jdoe" {

@@ -150,7 +150,7 @@ func decodeItems(body []byte, v any, items *[]chat.UserItem) *chat.Error {
 		return err
 	}
 	for _, it := range *items {
-		if err := asError(chat.ValidateUserID(it.UserID)); err != nil {
+		if err := asError(chat.ValidateAPIUserID(it.UserID)); err != nil {
 			return err
 		}
 	}
@@ -165,8 +165,15 @@ func batchSize(n int) *chat.Error {
 	return nil
 }
 
-// validate checks an account as account_import does.
-func validate(a chat.Account) *chat.Error { return asError(a.Validate()) }
+// validate checks an account as account_import does: the UserID by the
+// account API's own rule (Tencent's REST docs give only its length), then
+// Nick and FaceUrl.
+func validate(a chat.Account) *chat.Error {
+	if err := asError(chat.ValidateAPIUserID(a.UserID)); err != nil {
+		return err
+	}
+	return asError(a.ValidateProfile())
+}
 
 // asError returns err as the *chat.Error that pkg/chat validation returns.
 func asError(err error) *chat.Error {

@@ -67,16 +67,18 @@
 // current key (after RotateKey, earlier UserSigs answer 70009), for this
 // SDKAppID (70014), for exactly userID (70013), unexpired at Options.Now
 // (70001), and issued after the account's last kick (70052). A UserID that
-// is missing or over 32 bytes answers 70402 and an undecodable UserSig
-// 70005. TLS.time counts whole seconds, so a UserSig issued in the second of
+// is missing, over 32 bytes or outside printable ASCII (the SDK's rule)
+// answers 70402 and an undecodable UserSig 70005. An accepted login of a
+// UserID that has no account registers it, as the SDK's first login does
+// (past Options.TrialCap it answers 70398); Registered counts them. TLS.time counts whole seconds, so a UserSig issued in the second of
 // a kick is refused with those issued before it: the check fails closed, and
 // a UserSig made in any later second is accepted. Logins counts the accepted
 // logins. Errors are *chat.Error values with Command "login".
 //
 // Tencent documents what a kick does (earlier UserSigs fail at login, a new
 // one works) but not the code a refused login answers; 70052 is the
-// emulator's choice. Login does not require the account to exist and does
-// not create it; it does not model the SDK's own client-side checks, its
+// emulator's choice. Login does not model the SDK's other client-side
+// checks, its
 // connection, multi-device rules or the onKickedOffline callback of a
 // session that is already online.
 //
@@ -86,7 +88,8 @@
 //     70050 lockout after repeated UserSig failures, 71000 (deletion
 //     disabled in the console), IP allow-lists (60021), the server's own 3 s
 //     timeout, and any command outside the five above.
-//   - Any limit on UserID characters beyond length and UTF-8, a UserSig
+//   - Any limit on the UserID characters of REST commands beyond length,
+//     UTF-8 and no control characters (chat.ValidateAPIUserID), a UserSig
 //     dated in the future, the userbuf content, or the legacy
 //     multiaccount_import body {"Accounts":[...]}.
 //   - Tencent matches JSON field names exactly; the emulator, using

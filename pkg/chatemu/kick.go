@@ -15,7 +15,7 @@ func (s *Server) kick(body []byte) chat.Envelope {
 	if err := decode(body, &req); err != nil {
 		return errorEnvelope(err)
 	}
-	if err := asError(chat.ValidateUserID(req.UserID)); err != nil {
+	if err := asError(chat.ValidateAPIUserID(req.UserID)); err != nil {
 		return errorEnvelope(err)
 	}
 	now := s.now()

@@ -24,10 +24,16 @@ const LoginCommand = "login"
 // is refused too (the check fails closed), and one made in any later second
 // is accepted.
 //
-// Login does not require the account to exist and does not create it.
+// A login with a valid UserSig for a UserID that has no account registers
+// one (no Nick, no FaceUrl), as Tencent documents for the SDK's first login:
+// "you will automatically sign up if the login is successful". So every
+// valid UserSig is as good as an account: a user's UserSig must not be
+// issued once the user is deleted. Past Options.TrialCap the registration,
+// and so the login, fails with 70398.
 //
 // The error is a *chat.Error with Command LoginCommand and the code Chat
-// answers with: 70402 for a missing or invalid UserID, 70005 for a UserSig
+// answers with: 70402 for a missing UserID or one outside printable ASCII
+// (the SDK's own rule, chat.ValidateUserID), 70005 for a UserSig
 // that does not decode, 70014 for another SDKAppID, 70013 for another
 // UserID, 70009 for another key (a rotated one included), 70001 when
 // expired, 70052 when issued before the account's last kick.
@@ -51,6 +57,13 @@ func (s *Server) Login(userID, userSig string) error {
 	if kicked, ok := s.kicks[userID]; ok && sig.Time <= kicked.Unix() {
 		return loginError(chat.CodeSigInvalidated, "UserSig was issued before the account's login state was invalidated: make a new one")
 	}
+	if _, exists := s.accounts[userID]; !exists {
+		if s.trialCap > 0 && len(s.accounts) >= s.trialCap {
+			return loginError(chat.CodeTrialCap, "the app holds its maximum number of accounts")
+		}
+		s.accounts[userID] = chat.Account{UserID: userID}
+		s.registered++
+	}
 	s.logins++
 	return nil
 }
@@ -65,4 +78,12 @@ func (s *Server) Logins() int {
 
 func loginError(code int, info string) *chat.Error {
 	return &chat.Error{Command: LoginCommand, Code: code, Class: chat.Classify(code), Info: info}
+}
+
+// Registered returns how many accounts Login created since the emulator
+// started or since ResetCounters.
+func (s *Server) Registered() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.registered
 }

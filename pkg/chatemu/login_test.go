@@ -110,6 +110,8 @@ func TestLogin(t *testing.T) {
 		{name: "empty UserSig", id: "alice", sig: "", code: chat.CodeSigDecodeFailed},
 		{name: "empty UserID", id: "", sig: userSig(key, appID, "", t0), code: chat.CodeInvalidParameter},
 		{name: "UserID over 32 bytes", id: strings.Repeat("a", 33), sig: userSig(key, appID, strings.Repeat("a", 33), t0), code: chat.CodeInvalidParameter},
+		{name: "UserID outside printable ASCII", id: "caf\u00e9", sig: userSig(key, appID, "caf\u00e9", t0), code: chat.CodeInvalidParameter},
+		{name: "UserID with a space", id: "a b", sig: userSig(key, appID, "a b", t0), code: chat.CodeInvalidParameter},
 		{name: "issued before the kick", id: "alice", sig: userSig(key, appID, "alice", t0), kick: true, now: time.Minute, code: chat.CodeSigInvalidated},
 		{name: "issued in the kick's second", id: "alice", sig: userSig(key, appID, "alice", kickAt), kick: true, now: time.Minute, code: chat.CodeSigInvalidated},
 		{name: "issued the second after the kick", id: "alice", sig: userSig(key, appID, "alice", kickAt.Add(time.Second)), kick: true, now: time.Minute},
@@ -149,6 +151,9 @@ func TestLogin(t *testing.T) {
 				if emu.Logins() != 0 {
 					t.Errorf("Logins() = %d after a refused login", emu.Logins())
 				}
+				if emu.Has(tt.id) && tt.id != "alice" && tt.id != "bob" {
+					t.Errorf("a refused login registered %q", tt.id)
+				}
 				if tt.sig != "" && strings.Contains(err.Error(), tt.sig) || strings.Contains(err.Error(), key) {
 					t.Errorf("error leaks the UserSig or the key: %v", err)
 				}
@@ -157,6 +162,56 @@ func TestLogin(t *testing.T) {
 				t.Errorf("Login made %d requests", n)
 			}
 		})
+	}
+}
+
+// The SDK's first login with a valid UserSig registers an unknown UserID, as
+// Tencent documents; a refused login registers nothing, and the trial cap
+// holds for registrations too.
+func TestLoginRegistersUnknownUserID(t *testing.T) {
+	emu := start(t, chatemu.Options{TrialCap: 2})
+	emu.Seed("alice")
+	if code := chat.ErrorCode(emu.Login("carol", userSig("another-key", appID, "carol", t0))); code != chat.CodeSigKeyMismatch {
+		t.Fatalf("login with a bad UserSig: code %d", code)
+	}
+	if emu.Has("carol") || emu.Registered() != 0 {
+		t.Fatal("a refused login registered the account")
+	}
+	if err := emu.Login("carol", userSig(key, appID, "carol", t0)); err != nil {
+		t.Fatalf("first login: %v", err)
+	}
+	if a, ok := emu.Account("carol"); !ok || a != (chat.Account{UserID: "carol"}) {
+		t.Fatalf("after the first login Account(carol) = %+v, %v; want a registered account without a profile", a, ok)
+	}
+	if err := emu.Login("carol", userSig(key, appID, "carol", t0)); err != nil {
+		t.Fatalf("second login: %v", err)
+	}
+	if emu.Registered() != 1 || emu.Len() != 2 {
+		t.Errorf("Registered() = %d, Len() = %d; want 1 and 2", emu.Registered(), emu.Len())
+	}
+	// account_check sees the registered account, as it would see an import.
+	env := call(t, emu, chat.CmdCheck, items("CheckItem", "carol"))
+	if len(env.ResultItem) != 1 || env.ResultItem[0].AccountStatus != "Imported" {
+		t.Errorf("account_check after login: %+v", env.ResultItem)
+	}
+	if code := chat.ErrorCode(emu.Login("dave", userSig(key, appID, "dave", t0))); code != chat.CodeTrialCap {
+		t.Errorf("login past the trial cap: code %d, want %d", code, chat.CodeTrialCap)
+	}
+	if emu.Has("dave") {
+		t.Error("a login past the trial cap registered the account")
+	}
+}
+
+// Chat's account API takes a UserID that only the SDK login refuses (its
+// docs give only the length), so the emulator imports it.
+func TestImportTakesWhatLoginRefuses(t *testing.T) {
+	emu := start(t, chatemu.Options{})
+	wantCode(t, call(t, emu, chat.CmdImport, `{"UserID":"caf\u00e9"}`), 0)
+	if !emu.Has("caf\u00e9") {
+		t.Fatal("account not imported")
+	}
+	if code := chat.ErrorCode(emu.Login("caf\u00e9", userSig(key, appID, "caf\u00e9", t0))); code != chat.CodeInvalidParameter {
+		t.Errorf("login: code %d, want %d", code, chat.CodeInvalidParameter)
 	}
 }
 

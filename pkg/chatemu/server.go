@@ -81,8 +81,9 @@ type Server struct {
 	faults      []Fault // queued by Inject; Times is what remains
 	faultFunc   func(cmd string) *Fault
 
-	kicks  map[string]time.Time // when each account was last kicked
-	logins int                  // logins accepted by Login
+	kicks      map[string]time.Time // when each account was last kicked
+	logins     int                  // logins accepted by Login
+	registered int                  // accounts Login created (the SDK's first-login sign-up)
 }
 
 // New returns an emulator for the app that opts describe, holding no
@@ -339,14 +340,15 @@ func (s *Server) TotalRequests() int {
 	return s.total
 }
 
-// ResetCounters sets every request counter, and the count of logins, to
-// zero.
+// ResetCounters sets every request counter, and the counts of logins and
+// of accounts registered at login, to zero.
 func (s *Server) ResetCounters() {
 	s.mu.Lock()
 	clear(s.counts)
 	clear(s.rateLimited)
 	s.total = 0
 	s.logins = 0
+	s.registered = 0
 	s.mu.Unlock()
 }
 

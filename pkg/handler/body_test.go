@@ -27,6 +27,9 @@ func TestBodyRefusals(t *testing.T) {
 		{"high surrogate before another escape", "import", `{"UserID":"a\uD800\u0041"}`, chat.CodeBadJSON, "surrogate"},
 		{"control character", "import", `{"UserID":"a\u0007b"}`, chat.CodeInvalidParameter, "control character"},
 		{"control character in a batch", "delete", `{"DeleteItem":[{"UserID":"ok"},{"UserID":"a\nb"}]}`, chat.CodeInvalidParameter, "item 1: UserID holds a control character"},
+		{"UserID beyond ASCII", "import", `{"UserID":"caf\u00e9"}`, chat.CodeInvalidParameter, "printable ASCII"},
+		{"UserID with a space in a batch", "import", `{"AccountList":[{"UserID":"ok"},{"UserID":"a b"}]}`, chat.CodeInvalidParameter, "printable ASCII"},
+		{"UserID beyond ASCII in a delete", "delete", `{"DeleteItem":[{"UserID":"\u4e16"}]}`, chat.CodeInvalidParameter, "printable ASCII"},
 		{"numeric UserID", "import", `{"UserID":5}`, chat.CodeBadAccountType, "UserID must be a string"},
 		{"AccountList not a list", "import", `{"AccountList":{}}`, chat.CodeBadAccountType, "AccountList must be a list"},
 		{"numeric UserID in a list", "delete", `{"DeleteItem":[{"UserID":7}]}`, chat.CodeBadAccountType, "UserID must be a string"},
@@ -73,13 +76,14 @@ func TestIdentifierAlias(t *testing.T) {
 // backslash before "u" is a backslash.
 func TestEscapesAccepted(t *testing.T) {
 	e := newEnv(t, envOpts{})
-	for payload, id := range map[string]string{
-		`{"UserID":"smile\ud83d\ude00"}`: "smile\U0001F600",
-		`{"UserID":"a\\ud800"}`:          `a\ud800`,
+	for payload, want := range map[string]chat.Account{
+		`{"UserID":"smile","Nick":"smile\ud83d\ude00"}`: {UserID: "smile", Nick: "smile\U0001F600"},
+		`{"UserID":"a\\ud800"}`:                         {UserID: `a\ud800`},
 	} {
 		raw, err := invoke(t, e.imp, []byte(payload))
-		if env := decodeEnvelope(t, raw, err); env.ActionStatus != chat.StatusOK || !e.emu.Has(id) {
-			t.Errorf("%s: envelope %+v, imported %q: %v", payload, env, id, e.emu.Has(id))
+		got, ok := e.emu.Account(want.UserID)
+		if env := decodeEnvelope(t, raw, err); env.ActionStatus != chat.StatusOK || !ok || got != want {
+			t.Errorf("%s: envelope %+v, imported %+v (%v), want %+v", payload, env, got, ok, want)
 		}
 	}
 }

@@ -75,11 +75,14 @@ func newFixture(t *testing.T, srv *moto.Server, n int) *fixture {
 		case i%29 == 7: // over Chat's 32 bytes
 			id = strings.Repeat("x", 40)
 			u.Attributes["custom:chat_id"] = id
+		case i%31 == 11: // outside printable ASCII: no SDK login takes it
+			id = fmt.Sprintf("chat %05d", i)
+			u.Attributes["custom:chat_id"] = id
 		default:
 			u.Attributes["custom:chat_id"] = id
 		}
 		seeded := i%4 == 0
-		mappable := id != "" && len(id) <= chat.MaxUserIDBytes
+		mappable := chat.ValidateUserID(id) == nil
 		if seeded && mappable {
 			fx.seeded = append(fx.seeded, id)
 		}
