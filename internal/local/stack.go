@@ -266,6 +266,12 @@ func (s *Stack) Function(name string) (Function, time.Duration, bool) {
 	return nil, 0, false
 }
 
+// Credentials returns the credentials the stack signs with (the admin
+// identifier is what chatsync must never act on).
+func (s *Stack) Credentials(ctx context.Context) (chat.Credentials, error) {
+	return s.creds.Credentials(ctx)
+}
+
 // Close stops the emulator, if any.
 func (s *Stack) Close() error {
 	if s.Emulator != nil {

@@ -41,6 +41,12 @@ type Chat interface {
 	ImportAccounts(ctx context.Context, accounts []chat.Account) (chat.ImportResult, error)
 }
 
+// Recorder is the ledger as a sync writes it (see pkg/ledger):
+// *ledger.Ledger implements it.
+type Recorder interface {
+	Record(ctx context.Context, recs []chat.Record) error
+}
+
 // Config configures an Engine.
 type Config struct {
 	Pool    string       // the user pool ID
@@ -56,6 +62,15 @@ type Config struct {
 	// OnOutcome, when set, is called once per listed user, from several
 	// goroutines at once.
 	OnOutcome func(Outcome)
+	// OnListed, when set, is called with every listed user, whatever its
+	// status, from several goroutines at once: prune learns the pool's subs
+	// from it.
+	OnListed func(cognito.User)
+	// Ledger, when set, records every mapped user found in Chat or
+	// imported (Source sync), side by side with the imports. A failed
+	// write fails the round, as a refused import would, so that running
+	// again (or the queue's redelivery) writes it.
+	Ledger Recorder
 	// PagesPerRound is how many pages a stream lists before checking and
 	// importing their users; default PagesPerRound.
 	PagesPerRound int
@@ -218,6 +233,9 @@ func (e *Engine) Users(ctx context.Context, users []cognito.User) (Counts, error
 	var cands []candidate
 	seen := make(map[string]bool, len(users))
 	for _, u := range users {
+		if e.cfg.OnListed != nil {
+			e.cfg.OnListed(u)
+		}
 		if u.Status == cognito.StatusUnconfirmed {
 			c.SkippedUnconfirmed++
 			e.report(Outcome{Username: u.Username, Action: Unconfirmed})
@@ -254,7 +272,11 @@ func (e *Engine) Users(ctx context.Context, users []cognito.User) (Counts, error
 	var (
 		send     []candidate
 		accounts []chat.Account
+		recs     []chat.Record // the users found in Chat or to be imported
 	)
+	record := func(cd candidate) {
+		recs = append(recs, chat.Record{UserID: cd.account.UserID, Sub: cd.user.Attributes["sub"], Username: cd.user.Username, PoolID: e.cfg.Pool, Source: chat.SourceSync})
+	}
 	for _, cd := range cands {
 		it, ok := status[cd.account.UserID]
 		switch {
@@ -266,17 +288,23 @@ func (e *Engine) Users(ctx context.Context, users []cognito.User) (Counts, error
 			e.report(e.outcome(cd, Failed, "account_check: "+itemReason(it)))
 		case it.AccountStatus == chat.Imported:
 			c.AlreadyInChat++
+			record(cd)
 			if !e.cfg.Profiles {
 				e.report(e.outcome(cd, Exists, ""))
 				continue
 			}
 			send, accounts = append(send, cd), append(accounts, cd.account)
 		default:
+			record(cd)
 			send, accounts = append(send, cd), append(accounts, cd.account)
 		}
 	}
+	if e.cfg.DryRun || e.cfg.Ledger == nil {
+		recs = nil
+	}
+	wait := e.recordAlongside(ctx, recs)
 	if len(send) == 0 {
-		return c, nil
+		return c, wait()
 	}
 	exists := func(cd candidate) bool { return status[cd.account.UserID].AccountStatus == chat.Imported }
 	if e.cfg.DryRun {
@@ -292,6 +320,7 @@ func (e *Engine) Users(ctx context.Context, users []cognito.User) (Counts, error
 		return c, nil
 	}
 	imp, err := e.cfg.Chat.ImportAccounts(ctx, accounts)
+	lerr := wait()
 	if err != nil {
 		return c, fmt.Errorf("multiaccount_import: %w", err)
 	}
@@ -320,7 +349,23 @@ func (e *Engine) Users(ctx context.Context, users []cognito.User) (Counts, error
 			e.report(e.outcome(cd, Imported, ""))
 		}
 	}
-	return c, nil
+	return c, lerr
+}
+
+// recordAlongside starts writing recs to the ledger and returns the wait
+// for it (nil error at once when there is nothing to write).
+func (e *Engine) recordAlongside(ctx context.Context, recs []chat.Record) func() error {
+	if len(recs) == 0 {
+		return func() error { return nil }
+	}
+	done := make(chan error, 1)
+	go func() { done <- e.cfg.Ledger.Record(ctx, recs) }()
+	return func() error {
+		if err := <-done; err != nil {
+			return fmt.Errorf("the ledger could not record %d users: %w", len(recs), err)
+		}
+		return nil
+	}
 }
 
 func (e *Engine) outcome(cd candidate, a Action, why string) Outcome {

@@ -49,9 +49,9 @@ type Parts struct {
 	// RetryQueue and DeadLetterQueue take the import function's pending
 	// sign-ups (see pkg/setup/queues); nil when their URL is unset.
 	RetryQueue, DeadLetterQueue handler.Queue
-	// Ledger is the ledger of Chat accounts in DynamoDB (LEDGER_TABLE);
-	// nil without one. Every function uses it, so New makes it.
-	Ledger *ledger.Ledger
+	// Ledger is the ledger of Chat accounts: in DynamoDB (LEDGER_TABLE),
+	// which every function uses, so New makes it; nil without one.
+	Ledger Ledger
 
 	// MetricsOut receives the EMF documents of Metered handlers; nil: the
 	// process's standard output, where Lambda's log stream takes them.
@@ -107,7 +107,7 @@ func (p *Parts) ImportHandler() *handler.ImportHandler {
 		Users:           p.Users,
 		RetryQueue:      p.RetryQueue,
 		DeadLetterQueue: p.DeadLetterQueue,
-		Ledger:          p.ledger(),
+		Ledger:          p.Ledger,
 		Logger:          p.Log,
 		InitStart:       p.InitStart,
 	}
@@ -128,16 +128,14 @@ func (p *Parts) ImportHandler() *handler.ImportHandler {
 
 // DeleteHandler wires the delete function's handler.
 func (p *Parts) DeleteHandler() *handler.DeleteHandler {
-	return handler.NewDeleteHandler(handler.DeleteConfig{Chat: p.Chat, Auth: p.Config.Auth(), UserPoolID: p.Config.UserPoolID, Ledger: p.ledger(), Logger: p.Log})
+	return handler.NewDeleteHandler(handler.DeleteConfig{Chat: p.Chat, Auth: p.Config.Auth(), UserPoolID: p.Config.UserPoolID, Ledger: p.Ledger, Logger: p.Log})
 }
 
-// ledger returns Ledger as the handlers take it: a nil interface when
-// there is none.
-func (p *Parts) ledger() handler.Ledger {
-	if p.Ledger == nil {
-		return nil
-	}
-	return p.Ledger
+// Ledger is the ledger as the handlers use it: *ledger.Ledger, or a
+// stand-in of the same behaviour (chatsync's in-memory one).
+type Ledger interface {
+	handler.Ledger
+	handler.Tombstones
 }
 
 // New builds the parts so that a cold start waits for as little as

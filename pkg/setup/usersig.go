@@ -26,21 +26,12 @@ func (p *Parts) UserSigHandler() *handler.UserSigHandler {
 	h := handler.NewUserSigHandler(handler.UserSigConfig{
 		Credentials: p.credentials(),
 		TTL:         p.Config.UserSigTTL,
-		Tombstones:  p.tombstones(),
+		Tombstones:  p.Ledger,
 		Auth:        p.Config.Auth(),
 		Logger:      p.Log,
 	})
 	go h.Warm()
 	return h
-}
-
-// tombstones returns Ledger as the UserSig handler reads it: a nil
-// interface when there is none.
-func (p *Parts) tombstones() handler.Tombstones {
-	if p.Ledger == nil {
-		return nil
-	}
-	return p.Ledger
 }
 
 // credentials returns where the credentials come from: Credentials when
