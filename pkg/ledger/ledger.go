@@ -186,6 +186,9 @@ func (l *Ledger) Live(ctx context.Context, fn func(chat.Record) error) error {
 			return wrap("scan", err)
 		}
 		for _, it := range out.Items {
+			if v, ok := it[AttrUserID].(*types.AttributeValueMemberS); ok && isRunItem(v.Value) {
+				continue
+			}
 			r, err := record(it)
 			if err != nil {
 				return err

@@ -148,3 +148,36 @@ func TestUnreachable(t *testing.T) {
 		t.Error("Deleted on a missing table: no error")
 	}
 }
+
+// TestRunState: a run counts each stream once, a later run resets the
+// count and the earlier run's reports count for nothing, and Live never
+// lists the run's item.
+func TestRunState(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
+	l, _ := newLedger(t, &now)
+	run1 := now
+	if err := l.StartRun(ctx, "pool", run1); err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range []string{"0", "1", "1", "2"} {
+		n, err := l.StreamDone(ctx, "pool", run1, p)
+		want := []int{1, 2, 2, 3}[i]
+		if err != nil || n != want {
+			t.Fatalf("StreamDone(%s) = %d, %v; want %d", p, n, err, want)
+		}
+	}
+	run2 := now.Add(time.Hour)
+	if err := l.StartRun(ctx, "pool", run2); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := l.StreamDone(ctx, "pool", run1, "3"); n != 0 || err != nil {
+		t.Errorf("a report of the earlier run: %d, %v; want 0", n, err)
+	}
+	if n, err := l.StreamDone(ctx, "pool", run2, "3"); n != 1 || err != nil {
+		t.Errorf("the new run's first stream: %d, %v; want 1", n, err)
+	}
+	if err := l.Live(ctx, func(r chat.Record) error { t.Errorf("Live listed %+v", r); return nil }); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,6 +1,8 @@
 package setup
 
 import (
+	"context"
+
 	"github.com/chatsync/chat-lambdas/pkg/chatapi"
 	"github.com/chatsync/chat-lambdas/pkg/handler"
 )
@@ -32,6 +34,13 @@ func (p *Parts) UserSigHandler() *handler.UserSigHandler {
 	})
 	go h.Warm()
 	return h
+}
+
+// Admin returns the app's admin identifier, from the credentials the
+// functions sign with: no function acts on it.
+func (p *Parts) Admin(ctx context.Context) (string, error) {
+	c, err := p.credentials().Credentials(ctx)
+	return c.Admin, err
 }
 
 // credentials returns where the credentials come from: Credentials when
