@@ -67,8 +67,9 @@ const demoSignUp = `{
 // the transcript.
 type demo struct {
 	w     io.Writer
-	stack *local.Stack
-	api   string // base URL of the HTTP API
+	stack  *local.Stack
+	ledger *local.MemoryLedger // the ledger the handlers record in
+	api    string              // base URL of the HTTP API
 	http  *http.Client
 
 	userSig string // the signed-up user's UserSig, from the UserSig step
@@ -89,7 +90,8 @@ func (c *cli) demo(ctx context.Context, args []string) error {
 	}
 	log := c.functionLogger(!*verbose)
 	begin := time.Now()
-	stack, err := local.StartEmulator(ctx, local.Options{Logger: log})
+	ledger := local.NewMemoryLedger()
+	stack, err := local.StartEmulator(ctx, local.Options{Logger: log, Ledger: ledger})
 	if err != nil {
 		return err
 	}
@@ -112,7 +114,7 @@ func (c *cli) demo(ctx context.Context, args []string) error {
 	if c.demoSetup != nil {
 		c.demoSetup(stack)
 	}
-	d := &demo{w: c.stdout, stack: stack, api: "http://" + ln.Addr().String(), http: &http.Client{Timeout: 30 * time.Second}}
+	d := &demo{w: c.stdout, stack: stack, ledger: ledger, api: "http://" + ln.Addr().String(), http: &http.Client{Timeout: 30 * time.Second}}
 	defer d.http.CloseIdleConnections()
 	fmt.Fprintf(d.w, "chatsync demo: the real handlers, through the event paths of a deployment\n")
 	fmt.Fprintf(d.w, "backend:  %s\n", stack.Backend)
@@ -213,6 +215,7 @@ func (d *demo) steps() []demoStep {
 		}},
 		{"Direct delete of an absent account -> DeleteFunction", d.deleteAbsent},
 		{"Cognito DeleteUser (via EventBridge) -> DeleteFunction: kick, delete", d.userDeleted},
+		{"The deleted user's fresh UserSig: refused (403), the ledger holds a tombstone -> UserSigFunction", d.userSigLockedOut},
 		{"Final check: the deleted user, alice, ghost gone; the rest there", func(ctx context.Context) ([]string, error) {
 			return d.check(ctx, append(everyone, "ghost"), []string{demoUserID, "alice", "ghost"})
 		}},
