@@ -14,6 +14,7 @@
 package poolsync
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -185,14 +186,25 @@ func (e *Engine) Run(ctx context.Context) (Counts, error) {
 // stop returns true it returns the token of the next page. The token is ""
 // when the stream is done. On an error it returns the token the failed round
 // started from, so that nothing is skipped when it is retried.
+//
+// A round's ledger write (see Config.Ledger) is still in flight while the
+// next round is listed; the round counts as done only once it succeeded, so
+// a failed write returns the token of the round it records.
 func (e *Engine) Stream(ctx context.Context, prefix, token string, stop func() bool) (next string, c Counts, err error) {
+	pending, pendingStart := noWait, token // the previous round's ledger write
+	finish := func(next string, err error) (string, Counts, error) {
+		if lerr := pending(); lerr != nil {
+			return pendingStart, c, lerr
+		}
+		return next, c, err
+	}
 	for {
 		roundStart := token
 		var users []cognito.User
 		for range e.cfg.PagesPerRound {
 			p, err := e.cfg.Users.ListPage(ctx, e.cfg.Pool, prefix, token)
 			if err != nil {
-				return roundStart, c, err
+				return finish(roundStart, err)
 			}
 			c.Pages++
 			users = append(users, p.Users...)
@@ -201,19 +213,25 @@ func (e *Engine) Stream(ctx context.Context, prefix, token string, stop func() b
 				break
 			}
 		}
-		rc, err := e.Users(ctx, users)
-		if err != nil {
-			return roundStart, c.Add(rc), err
-		}
+		rc, wait, err := e.users(ctx, users)
 		c = c.Add(rc)
+		if err != nil {
+			wait()
+			return finish(roundStart, err)
+		}
+		if lerr := pending(); lerr != nil {
+			wait()
+			return pendingStart, c, lerr
+		}
+		pending, pendingStart = wait, roundStart
 		if token == "" {
-			return "", c, nil
+			return finish("", nil)
 		}
 		if stop != nil && stop() {
-			return token, c, nil
+			return finish(token, nil)
 		}
 		if err := ctx.Err(); err != nil {
-			return token, c, err
+			return finish(token, err)
 		}
 	}
 }
@@ -229,7 +247,16 @@ type candidate struct {
 // error is a refusal of the whole list by the Chat client, which no retry
 // fixes; failures of single users are counted and reported.
 func (e *Engine) Users(ctx context.Context, users []cognito.User) (Counts, error) {
-	c := Counts{Listed: len(users)}
+	c, wait, err := e.users(ctx, users)
+	return c, cmp.Or(err, wait())
+}
+
+// users is Users, with the ledger's write still in flight when it returns:
+// wait (which may be called more than once) waits for it and returns its
+// error, so that a stream can list its next round meanwhile.
+func (e *Engine) users(ctx context.Context, users []cognito.User) (c Counts, wait func() error, err error) {
+	c = Counts{Listed: len(users)}
+	wait = noWait
 	var cands []candidate
 	seen := make(map[string]bool, len(users))
 	for _, u := range users {
@@ -254,7 +281,7 @@ func (e *Engine) Users(ctx context.Context, users []cognito.User) (Counts, error
 		cands = append(cands, candidate{user: u, account: a, dropped: dropped})
 	}
 	if len(cands) == 0 {
-		return c, nil
+		return c, wait, nil
 	}
 	ids := make([]string, len(cands))
 	for i, cd := range cands {
@@ -262,7 +289,7 @@ func (e *Engine) Users(ctx context.Context, users []cognito.User) (Counts, error
 	}
 	res, err := e.cfg.Chat.CheckAccounts(ctx, ids)
 	if err != nil {
-		return c, fmt.Errorf("account_check: %w", err)
+		return c, wait, fmt.Errorf("account_check: %w", err)
 	}
 	c.ChatCalls += res.Calls
 	status := make(map[string]chat.ResultItem, len(res.Items))
@@ -302,9 +329,9 @@ func (e *Engine) Users(ctx context.Context, users []cognito.User) (Counts, error
 	if e.cfg.DryRun || e.cfg.Ledger == nil {
 		recs = nil
 	}
-	wait := e.recordAlongside(ctx, recs)
+	wait = e.recordAlongside(ctx, recs)
 	if len(send) == 0 {
-		return c, wait()
+		return c, wait, nil
 	}
 	exists := func(cd candidate) bool { return status[cd.account.UserID].AccountStatus == chat.Imported }
 	if e.cfg.DryRun {
@@ -317,12 +344,11 @@ func (e *Engine) Users(ctx context.Context, users []cognito.User) (Counts, error
 				e.report(e.outcome(cd, WouldImport, ""))
 			}
 		}
-		return c, nil
+		return c, wait, nil
 	}
 	imp, err := e.cfg.Chat.ImportAccounts(ctx, accounts)
-	lerr := wait()
 	if err != nil {
-		return c, fmt.Errorf("multiaccount_import: %w", err)
+		return c, wait, fmt.Errorf("multiaccount_import: %w", err)
 	}
 	c.ChatCalls += imp.Calls
 	failed := make(map[string]bool, len(imp.FailAccounts))
@@ -349,24 +375,26 @@ func (e *Engine) Users(ctx context.Context, users []cognito.User) (Counts, error
 			e.report(e.outcome(cd, Imported, ""))
 		}
 	}
-	return c, lerr
+	return c, wait, nil
 }
 
 // recordAlongside starts writing recs to the ledger and returns the wait
 // for it (nil error at once when there is nothing to write).
 func (e *Engine) recordAlongside(ctx context.Context, recs []chat.Record) func() error {
 	if len(recs) == 0 {
-		return func() error { return nil }
+		return noWait
 	}
 	done := make(chan error, 1)
 	go func() { done <- e.cfg.Ledger.Record(ctx, recs) }()
-	return func() error {
+	return sync.OnceValue(func() error {
 		if err := <-done; err != nil {
 			return fmt.Errorf("the ledger could not record %d users: %w", len(recs), err)
 		}
 		return nil
-	}
+	})
 }
+
+func noWait() error { return nil }
 
 func (e *Engine) outcome(cd candidate, a Action, why string) Outcome {
 	return Outcome{UserID: cd.account.UserID, Username: cd.user.Username, Action: a, Reason: why, Dropped: cd.dropped}
