@@ -66,11 +66,11 @@ const demoSignUp = `{
 // demo is one run of the demo: the stack, the HTTP API in front of it, and
 // the transcript.
 type demo struct {
-	w     io.Writer
+	w      io.Writer
 	stack  *local.Stack
 	ledger *local.MemoryLedger // the ledger the handlers record in
 	api    string              // base URL of the HTTP API
-	http  *http.Client
+	http   *http.Client
 
 	userSig string // the signed-up user's UserSig, from the UserSig step
 }

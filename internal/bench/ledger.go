@@ -60,9 +60,13 @@ func (l *LedgerStats) warmRatio(name string) float64 {
 	return ratio(find(l.Cold, name+"+ledger").Warm(), find(l.Cold, name).Warm())
 }
 
-func (l *LedgerStats) farRatio() float64 { return ratio(find(l.Far, "signup+ledger").First(), l.FarFloor()) }
+func (l *LedgerStats) farRatio() float64 {
+	return ratio(find(l.Far, "signup+ledger").First(), l.FarFloor())
+}
 
-func (l *LedgerStats) farRatioWithout() float64 { return ratio(find(l.Far, "signup").First(), l.FarFloor()) }
+func (l *LedgerStats) farRatioWithout() float64 {
+	return ratio(find(l.Far, "signup").First(), l.FarFloor())
+}
 
 // summary adds the ledger's rows to the report's summary table.
 func (l *LedgerStats) summary(p printer) {
