@@ -84,7 +84,7 @@ func loadAWSEnv(getenv func(string) string) (*awsEnv, error) {
 
 // endpointServices are the services the functions call, as named in
 // AWS_ENDPOINT_URL_<SERVICE>.
-var endpointServices = []string{"SECRETS_MANAGER", "SQS", "COGNITO_IDENTITY_PROVIDER"}
+var endpointServices = []string{"SECRETS_MANAGER", "SQS", "COGNITO_IDENTITY_PROVIDER", "DYNAMODB"}
 
 // checkEndpoints holds the endpoint URLs set for those services (and
 // AWS_ENDPOINT_URL) to the rule the Chat base URL follows: https, or plain
