@@ -151,7 +151,7 @@ func Prune(ctx context.Context, cfg PruneConfig) (PruneCounts, error) {
 	}
 	var act []chat.Record
 	for _, r := range orphans {
-		if cfg.Admin != "" && r.UserID == cfg.Admin {
+		if (chat.Credentials{Admin: cfg.Admin}).IsAdmin(r.UserID) {
 			c.Protected++
 			report(r, Protected, "the app's admin identifier is never deleted")
 			continue
