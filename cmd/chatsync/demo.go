@@ -21,7 +21,7 @@ import (
 var demoUsage = usage{synopsis: "chatsync demo [-v]", flags: flagsOf(demoFlags), backend: false, description: `
 Demo starts the Chat emulator, an in-memory secret store and the HTTP API on
 loopback ports, all in this process, and runs the real handlers through the
-event paths a deployment uses, in ten steps:
+event paths a deployment uses, in eleven steps:
 
 ` + demoSteps + `
 It prints each step, its outcome and its time, and exits 1 if any outcome is
@@ -44,7 +44,9 @@ const demoSteps = `  1. a Cognito sign-up (PostConfirmation_ConfirmSignUp) impor
   9. the user deleted in Cognito (DeleteUser, via CloudTrail and
      EventBridge): the delete function kicks and deletes the account, and
      the UserSig issued before is refused at login
-  10. a final check
+  10. a fresh UserSig for that deleted user, refused (403): the ledger
+      holds its tombstone
+  11. a final check
 `
 
 func demoFlags() (*flag.FlagSet, *bool) {
@@ -89,10 +91,11 @@ const demoSignUp = `{
 // demo is one run of the demo: the stack, the HTTP API in front of it, and
 // the transcript.
 type demo struct {
-	w     io.Writer
-	stack *local.Stack
-	api   string // base URL of the HTTP API
-	http  *http.Client
+	w      io.Writer
+	stack  *local.Stack
+	ledger *local.MemoryLedger // the ledger the handlers record in
+	api    string              // base URL of the HTTP API
+	http   *http.Client
 
 	userSig string // the signed-up user's UserSig, from the UserSig step
 }
@@ -116,7 +119,8 @@ func (c *cli) demo(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	stack, err := local.StartEmulator(ctx, local.Options{Logger: log, Mapping: chat.Mapping{Profile: profile}})
+	ledger := local.NewMemoryLedger()
+	stack, err := local.StartEmulator(ctx, local.Options{Logger: log, Mapping: chat.Mapping{Profile: profile}, Ledger: ledger})
 	if err != nil {
 		return err
 	}
@@ -139,7 +143,7 @@ func (c *cli) demo(ctx context.Context, args []string) error {
 	if c.demoSetup != nil {
 		c.demoSetup(stack)
 	}
-	d := &demo{w: c.stdout, stack: stack, api: "http://" + ln.Addr().String(), http: &http.Client{Timeout: 30 * time.Second}}
+	d := &demo{w: c.stdout, stack: stack, ledger: ledger, api: "http://" + ln.Addr().String(), http: &http.Client{Timeout: 30 * time.Second}}
 	defer d.http.CloseIdleConnections()
 	fmt.Fprintf(d.w, "chatsync demo: the real handlers, through the event paths of a deployment\n")
 	fmt.Fprintf(d.w, "backend:  %s\n", stack.Backend)
@@ -240,6 +244,7 @@ func (d *demo) steps() []demoStep {
 		}},
 		{"Direct delete of an absent account -> DeleteFunction", d.deleteAbsent},
 		{"Cognito DeleteUser (via EventBridge) -> DeleteFunction: kick, delete", d.userDeleted},
+		{"The deleted user's fresh UserSig: refused (403), the ledger holds a tombstone -> UserSigFunction", d.userSigLockedOut},
 		{"Final check: the deleted user, alice, ghost gone; the rest there", func(ctx context.Context) ([]string, error) {
 			return d.check(ctx, append(everyone, "ghost"), []string{demoUserID, "alice", "ghost"})
 		}},

@@ -21,7 +21,7 @@ func TestDemo(t *testing.T) {
 	r := run(t, "demo")
 	r.want(t, exitOK,
 		"backend:  embedded Chat emulator",
-		"[1/10] Cognito sign-up (PostConfirmation_ConfirmSignUp) -> ImportFunction",
+		"[1/11] Cognito sign-up (PostConfirmation_ConfirmSignUp) -> ImportFunction",
 		"account 6b1f9c2e4d3a4e5f8a7b9c0d1e2f3a4b (the sub without hyphens) imported",
 		"profile set with portrait_set: Tag_Profile_IM_Gender=Gender_Type_Female, Tag_Profile_IM_BirthDay=19900517, Tag_Profile_Custom_Tier=gold",
 		`> POST /accounts {"UserID":"alice","Nick":"Alice"}`,
@@ -29,24 +29,27 @@ func TestDemo(t *testing.T) {
 		"zoe NotImported",
 		"> DELETE /accounts/alice",
 		`"ResultCode":70107`,
-		"[10/10] Final check",
-		"[9/10] Cognito DeleteUser (via EventBridge) -> DeleteFunction: kick, delete",
+		"[11/11] Final check",
+		"[9/11] Cognito DeleteUser (via EventBridge) -> DeleteFunction: kick, delete",
 		"kicked at",
 		`login("6b1f9c2e4d3a4e5f8a7b9c0d1e2f3a4b", the UserSig issued before) refused: code 70052`,
 		"ghost NotImported",
-		"[2/10] That user's UserSig (POST /usersig) -> UserSigFunction, then the SDK login",
+		"[2/11] That user's UserSig (POST /usersig) -> UserSigFunction, then the SDK login",
 		`login("6b1f9c2e4d3a4e5f8a7b9c0d1e2f3a4b", UserSig) accepted by the emulator's login check`,
 		`"UserSig":<`,
-		"[3/10] A UserSig for the admin identifier: refused (403)",
+		"[3/11] A UserSig for the admin identifier: refused (403)",
 		`< 403 {"error":{"code":"forbidden"`,
-		"PASS  10/10 steps ok",
+		"[10/11] The deleted user's fresh UserSig: refused (403), the ledger holds a tombstone",
+		`< 403 {"error":{"code":"forbidden","message":"account deleted"}}`,
+		"(source signup, sub 6b1f9c2e-4d3a-4e5f-8a7b-9c0d1e2f3a4b) deleted at",
+		"PASS  11/11 steps ok",
 		"10 Chat requests to the emulator, 1 secret fetch",
 	)
 	if strings.Contains(r.stdout, "FAIL") || strings.Contains(r.stdout, "mismatch") {
 		t.Errorf("a step failed:\n%s", r.stdout)
 	}
-	if n := strings.Count(r.stdout, ". ok "); n != 10 {
-		t.Errorf("%d steps ok, want 10:\n%s", n, r.stdout)
+	if n := strings.Count(r.stdout, ". ok "); n != 11 {
+		t.Errorf("%d steps ok, want 11:\n%s", n, r.stdout)
 	}
 	if r.stderr != "" {
 		t.Errorf("stderr without -v: %s", r.stderr)
@@ -58,7 +61,7 @@ func TestDemo(t *testing.T) {
 
 func TestDemoVerbose(t *testing.T) {
 	r := run(t, "demo", "-v")
-	r.want(t, exitOK, "PASS  10/10 steps ok", `"message":"import done"`, `"message":"delete done"`, `"message":"lifecycle event done"`, `"requestId":"`)
+	r.want(t, exitOK, "PASS  11/11 steps ok", `"message":"import done"`, `"message":"delete done"`, `"message":"lifecycle event done"`, `"requestId":"`)
 }
 
 func TestDemoMismatchExitsNonZero(t *testing.T) {
@@ -74,8 +77,8 @@ func TestDemoMismatchExitsNonZero(t *testing.T) {
 	}
 	out := stdout.String()
 	for _, want := range []string{
-		"[7/10] HTTP delete -> DeleteFunction", "FAIL", "mismatch: status 502, want 200",
-		"alice is Imported, want NotImported", "FAIL  6/10 steps ok",
+		"[7/11] HTTP delete -> DeleteFunction", "FAIL", "mismatch: status 502, want 200",
+		"alice is Imported, want NotImported", "FAIL  7/11 steps ok",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("transcript lacks %q:\n%s", want, out)

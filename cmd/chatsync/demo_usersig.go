@@ -94,3 +94,27 @@ func (d *demo) userSigAdminRefused(ctx context.Context) ([]string, error) {
 	lines = append(lines, "a UserSig for the admin identifier would sign REST API calls with admin rights")
 	return lines, nil
 }
+
+// userSigLockedOut asks for a fresh UserSig for the user deleted in the
+// step before: the ledger's tombstone refuses it (403), so the Chat SDK's
+// login cannot register the account again; the old UserSig was already
+// refused by Chat (the kick).
+func (d *demo) userSigLockedOut(ctx context.Context) ([]string, error) {
+	lines, resp, got, err := d.userSigCall(ctx, `{"UserID":"`+demoUserID+`"}`)
+	if err != nil {
+		return lines, err
+	}
+	if resp.StatusCode != http.StatusForbidden || !strings.Contains(string(got), "account deleted") {
+		return lines, fmt.Errorf("status %d, want 403 account deleted", resp.StatusCode)
+	}
+	if strings.Contains(string(got), `"UserSig"`) {
+		return lines, fmt.Errorf("the refusal carries a UserSig")
+	}
+	r, ok := d.ledger.Get(demoUserID)
+	if !ok || r.Live() {
+		return lines, fmt.Errorf("the ledger holds no tombstone for %s", demoUserID)
+	}
+	lines = append(lines, fmt.Sprintf("ledger: %s (source %s, sub %s) deleted at %s: no UserSig, so the SDK login cannot register it again",
+		demoUserID, r.Source, r.Sub, r.DeletedAt.Format(time.RFC3339)))
+	return lines, nil
+}

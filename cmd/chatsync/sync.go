@@ -14,14 +14,16 @@ import (
 
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 
+	"github.com/chatsync/chat-lambdas/internal/local"
 	"github.com/chatsync/chat-lambdas/pkg/chat"
 	"github.com/chatsync/chat-lambdas/pkg/cognito"
 	"github.com/chatsync/chat-lambdas/pkg/config"
+	"github.com/chatsync/chat-lambdas/pkg/ledger"
 	"github.com/chatsync/chat-lambdas/pkg/poolsync"
 )
 
 // syncUsage is the help of chatsync sync.
-var syncUsage = usage{synopsis: "chatsync sync -user-pool-id POOL [-dry-run] [-profiles] [-report FILE] [-v] [backend flags]", flags: flagsOf(syncFlags), backend: true, description: `
+var syncUsage = usage{synopsis: "chatsync sync -user-pool-id POOL [-dry-run] [-profiles] [-prune [-max-prune N] [-force]] [-adopt FILE] [-ledger-table TABLE] [-report FILE] [-v] [backend flags]", flags: flagsOf(syncFlags), backend: true, description: `
 Sync brings every user of a Cognito user pool into Tencent Cloud Chat: the
 users the post-confirmation trigger missed (signed up before the stack,
 created by an admin, imported from CSV, federated, lost imports).
@@ -32,13 +34,31 @@ Cognito's quota of 30 requests a second; skips UNCONFIRMED users; maps each
 user to a UserID as the import function does (USER_ID_ATTRIBUTE,
 NICK_ATTRIBUTE, FACE_URL_ATTRIBUTE); asks Chat which accounts exist
 (account_check, 100 a call) and imports the missing ones with their Nick and
-FaceUrl (multiaccount_import). It never deletes. Run again after an
-interruption, it finishes the job: checks come before imports.
+FaceUrl (multiaccount_import). Run again after an interruption, it
+finishes the job: checks come before imports.
+
+With the ledger (-ledger-table TABLE, or env LEDGER_TABLE) every user found
+in Chat or imported is recorded in it, and two more steps can follow the
+listing:
+
+  -adopt FILE  UserIDs made before the stack, one a line: those that exist in
+               Chat (account_check) are recorded as adopted, with the sub of
+               the pool user that maps to them (or, with the sub mapping, the
+               sub the UserID spells), so that prune can reach them
+  -prune       after a COMPLETE listing, deletes every live ledger item's
+               account (kick, account_delete, tombstone) whose sub is not in
+               the pool; items without a sub, of another pool, or from the
+               HTTP API / direct invocation are kept. Never the admin
+               identifier. A listing that fails prunes nothing.
+  -max-prune N at most N orphans in one run (default: 5% of the items
+               prune considers, at least 10); more, and the whole prune is
+               refused (exit 1) unless -force
 
   -profiles  also re-imports users already in Chat, to update Nick/FaceUrl
              and the PROFILE_ATTRIBUTES fields (set with portrait_set on
              every account imported or updated)
-  -dry-run   makes no import call, and says what it would do
+  -dry-run   makes no import call, records nothing, prunes nothing, and says
+             what it would do
 
 Output: a progress bar on stderr when it is a terminal (or with -progress);
 a summary on stderr; on stdout one line per failure,
@@ -53,7 +73,9 @@ cut short, 2 for a usage error.
 
 AWS credentials, region and endpoint come from the SDK's usual chain
 (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL, ...); it needs
-cognito-idp:ListUsers and cognito-idp:DescribeUserPool on the pool.`,
+cognito-idp:ListUsers and cognito-idp:DescribeUserPool on the pool, and
+with the ledger dynamodb:PutItem, BatchWriteItem, UpdateItem and Scan on
+its table.`,
 }
 
 type syncOptions struct {
@@ -66,6 +88,7 @@ type syncOptions struct {
 	progress bool
 	listRate float64
 	timeout  time.Duration
+	rec      reconcileOptions
 }
 
 func syncFlags() (*flag.FlagSet, *syncOptions) {
@@ -79,18 +102,25 @@ func syncFlags() (*flag.FlagSet, *syncOptions) {
 	fs.BoolVar(&o.progress, "progress", false, "draw the progress bar even when stderr is not a terminal")
 	fs.Float64Var(&o.listRate, "list-rate", cognito.DefaultListRate, "ListUsers requests a `second`, for all streams together (Cognito's quota is 30)")
 	fs.DurationVar(&o.timeout, "timeout", 12*time.Hour, "give up after this long")
+	fs.StringVar(&o.rec.table, "ledger-table", "", "the ledger's DynamoDB `TABLE` (env LEDGER_TABLE)")
+	fs.BoolVar(&o.rec.prune, "prune", false, "delete the accounts of ledger items whose users are not in the pool")
+	fs.IntVar(&o.rec.maxPrune, "max-prune", 0, "prune at most `N` accounts, else none (0: 5% of the items considered, at least 10)")
+	fs.BoolVar(&o.rec.force, "force", false, "with -prune: prune however many orphans there are")
+	fs.StringVar(&o.rec.adopt, "adopt", "", "record the UserIDs in `FILE` (one a line) that exist in Chat as adopted")
 	return fs, o
 }
 
 // syncReport is the JSON that -report writes.
 type syncReport struct {
-	UserPoolID string          `json:"userPoolId"`
-	DryRun     bool            `json:"dryRun"`
-	Profiles   bool            `json:"profiles"`
-	Complete   bool            `json:"complete"` // every stream was listed to its end
-	Counts     poolsync.Counts `json:"counts"`
-	Seconds    float64         `json:"seconds"`
-	Error      string          `json:"error,omitempty"`
+	UserPoolID string                `json:"userPoolId"`
+	DryRun     bool                  `json:"dryRun"`
+	Profiles   bool                  `json:"profiles"`
+	Complete   bool                  `json:"complete"` // every stream was listed to its end
+	Counts     poolsync.Counts       `json:"counts"`
+	Adopt      *adoptCounts          `json:"adopt,omitempty"`
+	Prune      *poolsync.PruneCounts `json:"prune,omitempty"`
+	Seconds    float64               `json:"seconds"`
+	Error      string                `json:"error,omitempty"`
 }
 
 func (c *cli) sync(ctx context.Context, args []string) error {
@@ -107,6 +137,16 @@ func (c *cli) sync(ctx context.Context, args []string) error {
 		return usagef("-list-rate %v: want more than 0 and at most 30 (Cognito's ListUsers quota)", o.listRate)
 	case o.timeout <= 0:
 		return usagef("-timeout must be positive")
+	}
+	table, err := c.ledgerTable(&o.rec)
+	if err != nil {
+		return err
+	}
+	var adoptIDs []string
+	if o.rec.adopt != "" {
+		if adoptIDs, err = readAdoptFile(o.rec.adopt); err != nil {
+			return err
+		}
 	}
 	remote, err := o.backend.remote(wasSet(fs), c.getenv)
 	if err != nil {
@@ -145,10 +185,17 @@ func (c *cli) sync(ctx context.Context, args []string) error {
 		bar = newProgress(c.stderr, "sync", total)
 	}
 	out := &syncOutput{w: c.stdout, verbose: o.verbose, bar: bar}
-	eng, err := poolsync.New(poolsync.Config{
+	index := newPoolIndex(mapping, o.rec.prune, adoptIDs)
+	scfg := poolsync.Config{
 		Pool: o.pool, Users: users, Chat: stack.Client, Credentials: stack.Credentials(), Mapping: mapping,
 		Profiles: o.profiles, DryRun: o.dryRun, OnOutcome: out.outcome, OnListed: out.listed,
-	})
+	}
+	var led *ledger.Ledger
+	if table != "" {
+		led = openLedger(awsCfg, table)
+		scfg.Ledger, scfg.OnUser = led, index.listed
+	}
+	eng, err := poolsync.New(scfg)
 	if err != nil {
 		return err
 	}
@@ -170,16 +217,61 @@ func (c *cli) sync(ctx context.Context, args []string) error {
 		fmt.Fprintf(c.stderr, "error: %s\n", rep.Error)
 	}
 	summarizeSync(c.stderr, rep)
+	var recErr error
+	if led != nil && runErr == nil {
+		recErr = c.reconcile(ctx, stack, led, index, o, adoptIDs, &rep)
+	} else if runErr != nil && (o.rec.prune || len(adoptIDs) > 0) {
+		fmt.Fprintf(c.stderr, "%v (%s)\n", errIncomplete, rep.Error)
+	}
 	if o.report != "" {
 		data, _ := json.MarshalIndent(rep, "", "  ")
 		if err := os.WriteFile(o.report, append(data, '\n'), 0o644); err != nil {
 			return fmt.Errorf("write the report: %w", err)
 		}
 	}
-	if runErr != nil || counts.Failed > 0 || counts.ProfileFailed > 0 {
+	if runErr != nil || recErr != nil || counts.Failed > 0 || counts.ProfileFailed > 0 {
 		return errReported
 	}
 	return nil
+}
+
+// reconcile runs -adopt and then -prune after a complete listing, printing
+// their outcomes and summaries into rep and on stderr.
+func (c *cli) reconcile(ctx context.Context, stack *local.Stack, led *ledger.Ledger, index *poolIndex, o *syncOptions, adoptIDs []string, rep *syncReport) error {
+	var errs []error
+	if len(adoptIDs) > 0 {
+		ac, err := adopt(ctx, stack.Client, led, index, o.pool, adoptIDs, o.dryRun, c.stdout)
+		rep.Adopt = &ac
+		verb := "adopted"
+		if o.dryRun {
+			verb = "would be adopted"
+		}
+		fmt.Fprintf(c.stderr, "adopt: %d given; %d %s (%d with a sub); %d not in Chat; %d failed\n", ac.Given, ac.Adopted, verb, ac.WithSub, ac.NotFound, ac.Failed)
+		if err != nil {
+			fmt.Fprintf(c.stderr, "error: %v\n", err)
+			errs = append(errs, err)
+		} else if ac.Failed > 0 {
+			errs = append(errs, errReported)
+		}
+	}
+	if !o.rec.prune {
+		return errors.Join(errs...)
+	}
+	creds, err := stack.Credentials().Credentials(ctx)
+	if err != nil {
+		return fmt.Errorf("prune: the Chat credentials: %w", err)
+	}
+	pc, err := prunePool(ctx, poolsync.PruneConfig{
+		Pool: o.pool, Ledger: led, Chat: stack.Client, InPool: index.inPool, Admin: creds.Admin,
+		MaxPrune: o.rec.maxPrune, Force: o.rec.force, DryRun: o.dryRun,
+	}, c.stdout)
+	rep.Prune = &pc
+	summarizePrune(c.stderr, o.pool, pc, o.dryRun)
+	if err != nil {
+		fmt.Fprintf(c.stderr, "error: %v\n", err)
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
 }
 
 // summarizeSync prints the summary line.

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/chatsync/chat-lambdas/pkg/cognito"
+	"github.com/chatsync/chat-lambdas/pkg/ledger"
 	"github.com/chatsync/chat-lambdas/pkg/poolsync"
 	"github.com/chatsync/chat-lambdas/pkg/setup"
 	"github.com/chatsync/chat-lambdas/pkg/setup/queues"
@@ -25,17 +26,25 @@ func main() {
 		// quota among the 16 streams.
 		rate = cognito.DefaultListRate / float64(len(cognito.Prefixes()))
 	}
-	h, err := poolsync.NewHandler(poolsync.HandlerConfig{
+	users := cognito.New(userpool.Cognito(p), cognito.Options{ListRate: rate})
+	hc := poolsync.HandlerConfig{
 		Pool:     cfg.UserPoolID,
 		QueueURL: cfg.SyncQueueURL,
 		Queue:    queues.Client(p),
-		Users:    cognito.New(userpool.Cognito(p), cognito.Options{ListRate: rate}),
+		Users:    users,
 		Chat:     p.Chat,
-		// The admin identifier is never imported: its user is skipped.
+		// The admin identifier is never imported (its user is skipped)
+		// and never pruned.
 		Credentials: p.CredentialsSource(),
 		Mapping:     cfg.Mapping(),
 		Logger:      p.Log,
-	})
+		Prune:       cfg.SyncPrune,
+		Finder:      users,
+	}
+	if l, ok := p.Ledger.(*ledger.Ledger); ok {
+		hc.Ledger = l // LEDGER_TABLE: the ledger, and the run's progress
+	}
+	h, err := poolsync.NewHandler(hc)
 	if err != nil {
 		setup.Fail(err)
 	}

@@ -67,6 +67,8 @@ type Report struct {
 	Sizes []Size // linux/arm64
 	Bulk  BulkResult
 	Fetch FetchCount
+
+	Ledger *LedgerStats // nil: not measured
 }
 
 // cold returns the named stats of set, or a zero value.
@@ -163,6 +165,9 @@ func (r *Report) Markdown(w io.Writer) error {
 		p("| GetSecretValue calls during %d warm invocations | %d | 0 | %s |\n", r.Fetch.Warm, r.Fetch.DuringWarm, met(r.Fetch.DuringWarm == 0))
 	}
 	r.userSigSummary(p)
+	if r.Ledger != nil {
+		r.Ledger.summary(p)
+	}
 	p("\n")
 
 	// Machine.
@@ -186,6 +191,9 @@ func (r *Report) Markdown(w io.Writer) error {
 	r.sizeSection(p)
 	r.bulkSection(p)
 	r.fetchSection(p)
+	if r.Ledger != nil {
+		r.Ledger.section(p)
+	}
 	r.notesSection(p)
 
 	_, err := io.WriteString(w, b.String())

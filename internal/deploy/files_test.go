@@ -135,7 +135,7 @@ func TestMakeDemoSaysWhatItDoes(t *testing.T) {
 	if first, _, _ := strings.Cut(r.stderr, "\n"); first != note {
 		t.Errorf("make demo's first line on stderr = %q, want %q", first, note)
 	}
-	if !strings.Contains(r.stdout, "10/10 steps ok") {
+	if !strings.Contains(r.stdout, "11/11 steps ok") {
 		t.Errorf("make demo did not run the demo:\n%s", r.stdout)
 	}
 }

@@ -56,6 +56,10 @@ type Options struct {
 	AuthMode string
 	// UserSigTTL is USER_SIG_TTL; 0 means handler.DefaultUserSigTTL.
 	UserSigTTL time.Duration
+	// Ledger, when set, is the handlers' ledger (LEDGER_TABLE in a
+	// deployment): imports record, deletes tombstone, and the UserSig
+	// handler refuses deleted accounts. Nil: no ledger.
+	Ledger setup.Ledger
 }
 
 // A Stack is what a deployed function process holds: a credentials source,
@@ -247,7 +251,7 @@ func (s *Stack) handlers(log *slog.Logger, o Options) {
 		ttl = handler.DefaultUserSigTTL
 	}
 	s.Metrics = &metrics.Collector{Next: o.MetricsOut}
-	p := &setup.Parts{Log: log, Chat: s.Client, Secrets: s.Secrets, Credentials: s.creds, MetricsOut: s.Metrics, Config: config.Config{
+	p := &setup.Parts{Log: log, Chat: s.Client, Secrets: s.Secrets, Credentials: s.creds, MetricsOut: s.Metrics, Ledger: o.Ledger, Config: config.Config{
 		AuthMode:         mode,
 		AdminGroup:       handler.DefaultAdminGroup,
 		UserIDAttribute:  m.UserIDAttribute,

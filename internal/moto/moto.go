@@ -1,5 +1,5 @@
 // Package moto runs a local moto_server (Python moto) for tests: one process
-// that serves Secrets Manager, SQS and Cognito on a loopback port, reached by
+// that serves Secrets Manager, SQS, Cognito and DynamoDB on a loopback port, reached by
 // the AWS SDK for Go v2 through a base endpoint or the AWS_ENDPOINT_URL_*
 // environment variables.
 //
@@ -263,6 +263,7 @@ var EndpointEnv = []string{
 	"AWS_ENDPOINT_URL_SECRETS_MANAGER",
 	"AWS_ENDPOINT_URL_SQS",
 	"AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER",
+	"AWS_ENDPOINT_URL_DYNAMODB",
 }
 
 // SetEnv points the AWS SDK's environment at the server for the rest of tb,

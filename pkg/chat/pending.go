@@ -16,6 +16,7 @@ type PendingImport struct {
 	Account       Account   `json:"account"`
 	UserPoolID    string    `json:"userPoolId,omitempty"`
 	UserName      string    `json:"userName,omitempty"`
+	Sub           string    `json:"sub,omitempty"` // the user's Cognito sub, for the ledger; absent in messages written before it
 	Reason        string    `json:"reason"`
 	FirstFailedAt time.Time `json:"firstFailedAt"`
 

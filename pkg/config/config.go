@@ -40,6 +40,7 @@ const (
 	EnvUserSigTTL         = "USER_SIG_TTL"
 	EnvMetricsNamespace   = "METRICS_NAMESPACE"
 	EnvProfileAttributes  = "PROFILE_ATTRIBUTES"
+	EnvSyncPrune          = "SYNC_PRUNE"
 )
 
 // Config holds the settings of the functions; settings a function does not
@@ -68,6 +69,11 @@ type Config struct {
 	MetricsNamespace string // METRICS_NAMESPACE, default metrics.DefaultNamespace
 
 	ProfileAttributes string // PROFILE_ATTRIBUTES: profile fields beyond Nick and FaceUrl, as checked by Load; "": none
+
+	// LedgerTable is LEDGER_TABLE: the DynamoDB table of the ledger of Chat
+	// accounts; empty: no ledger (no prune, no lockout).
+	LedgerTable string
+	SyncPrune   bool // SYNC_PRUNE: the scheduled sync also prunes orphans (needs LEDGER_TABLE)
 }
 
 // Mapping returns the attribute mapping the settings name. The profile
@@ -112,6 +118,7 @@ func load(getenv func(string) string, callsChat bool) (Config, error) {
 		MetricsNamespace:   get(EnvMetricsNamespace, metrics.DefaultNamespace),
 		SyncQueueURL:       get(EnvSyncQueueURL, ""),
 		LocalRun:           LocalRun(getenv),
+		LedgerTable:        get(EnvLedgerTable, ""),
 	}
 	var errs []string
 	if c.SecretID == "" {
@@ -146,6 +153,18 @@ func load(getenv func(string) string, callsChat bool) (Config, error) {
 			errs = append(errs, fmt.Sprintf("%s %q: want ListUsers requests a second, above 0 and at most 30 (Cognito's quota)", EnvSyncListRate, v))
 		}
 		c.SyncListRate = r
+	}
+	if err := LedgerTable(c.LedgerTable); err != nil {
+		errs = append(errs, err.Error())
+	}
+	switch v := strings.ToLower(get(EnvSyncPrune, "false")); v {
+	case "true", "false":
+		c.SyncPrune = v == "true"
+		if c.SyncPrune && c.LedgerTable == "" {
+			errs = append(errs, EnvSyncPrune+" is true, but "+EnvLedgerTable+" is unset: prune needs the ledger")
+		}
+	default:
+		errs = append(errs, fmt.Sprintf("%s %q: want true or false", EnvSyncPrune, v))
 	}
 	for k, v := range map[string]string{EnvRetryQueueURL: c.RetryQueueURL, EnvDeadLetterQueueURL: c.DeadLetterQueueURL, EnvSyncQueueURL: c.SyncQueueURL} {
 		if v != "" && !strings.HasPrefix(v, "https://") && !strings.HasPrefix(v, "http://") {
@@ -290,4 +309,20 @@ func UserSigTTL(s string) (time.Duration, error) {
 		}
 		return ""
 	}}.parse(s)
+}
+
+// LedgerTable checks LEDGER_TABLE: empty (no ledger), a DynamoDB table name
+// (3 to 255 letters, digits, '_', '-' and '.') or a table's ARN.
+func LedgerTable(s string) error {
+	if s == "" || strings.HasPrefix(s, "arn:") && strings.Contains(s, ":table/") {
+		return nil
+	}
+	ok := len(s) >= 3 && len(s) <= 255
+	for _, r := range s {
+		ok = ok && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-' || r == '.')
+	}
+	if !ok {
+		return fmt.Errorf("%s %q: want a DynamoDB table name (3 to 255 letters, digits, '_', '-', '.') or its ARN", EnvLedgerTable, s)
+	}
+	return nil
 }

@@ -43,6 +43,10 @@ func TestLoadErrors(t *testing.T) {
 		{"zero rate share", map[string]string{"CHAT_SECRET_ID": "s", "CHAT_REGION": "tokyo", "CHAT_RATE_SHARE": "0"}, []string{"CHAT_RATE_SHARE"}},
 		{"rate share over 1", map[string]string{"CHAT_SECRET_ID": "s", "CHAT_REGION": "tokyo", "CHAT_RATE_SHARE": "1.5"}, []string{"CHAT_RATE_SHARE"}},
 		{"bad queue", map[string]string{"CHAT_SECRET_ID": "s", "CHAT_REGION": "tokyo", "RETRY_QUEUE_URL": "my-queue"}, []string{"RETRY_QUEUE_URL"}},
+		{"bad ledger table", map[string]string{"CHAT_SECRET_ID": "s", "CHAT_REGION": "tokyo", "LEDGER_TABLE": "my table"}, []string{`LEDGER_TABLE "my table"`}},
+		{"short ledger table", map[string]string{"CHAT_SECRET_ID": "s", "CHAT_REGION": "tokyo", "LEDGER_TABLE": "ab"}, []string{"LEDGER_TABLE"}},
+		{"prune without ledger", map[string]string{"CHAT_SECRET_ID": "s", "CHAT_REGION": "tokyo", "SYNC_PRUNE": "true"}, []string{"SYNC_PRUNE is true, but LEDGER_TABLE is unset"}},
+		{"bad prune", map[string]string{"CHAT_SECRET_ID": "s", "CHAT_REGION": "tokyo", "SYNC_PRUNE": "yes"}, []string{`SYNC_PRUNE "yes"`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -60,6 +64,17 @@ func TestLoadErrors(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestLoadLedger: a table name or ARN is taken as it is, and SYNC_PRUNE
+// with it.
+func TestLoadLedger(t *testing.T) {
+	for _, table := range []string{"chat-ledger", "My_Stack.Ledger-1", "arn:aws:dynamodb:us-east-1:123456789012:table/chat-ledger"} {
+		c, err := config.Load(env(map[string]string{"CHAT_SECRET_ID": "s", "CHAT_REGION": "tokyo", "LEDGER_TABLE": table, "SYNC_PRUNE": "TRUE"}))
+		if err != nil || c.LedgerTable != table || !c.SyncPrune {
+			t.Errorf("%s: %q, prune %v, %v", table, c.LedgerTable, c.SyncPrune, err)
+		}
 	}
 }
 

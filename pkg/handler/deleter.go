@@ -30,6 +30,7 @@ type DeleteConfig struct {
 	// deletes their admin identifier. nil: not checked (tests of other
 	// rules).
 	Credentials  chatapi.CredentialsSource
+	Ledger       Ledger // LEDGER_TABLE: every delete sets the account's tombstone; nil: no ledger
 	Logger       *slog.Logger
 	AnswerMargin time.Duration // kept back from the deadline to answer; default DefaultAnswerMargin
 	Now          func() time.Time
@@ -45,6 +46,9 @@ type DeleteHandler struct {
 
 // NewDeleteHandler returns the delete function's handler.
 func NewDeleteHandler(cfg DeleteConfig) *DeleteHandler {
+	if cfg.Ledger != nil {
+		cfg.Chat = tombstoning{Deleter: cfg.Chat, ledger: cfg.Ledger}
+	}
 	h := &DeleteHandler{cfg: cfg, base: newBase("delete", cfg.Logger, cfg.Now, cfg.AnswerMargin, cfg.Auth)}
 	h.unknown = errUnknownDeleteEvent
 	return h

@@ -37,6 +37,7 @@ type ImportConfig struct {
 	UserPoolID      string // USER_POOL_ID: the stack's pool; else lifecycle events must carry it in the stack's wrapper
 	RetryQueue      Queue  // RETRY_QUEUE_URL; nil when unset
 	DeadLetterQueue Queue  // DEAD_LETTER_QUEUE_URL; nil when unset
+	Ledger          Ledger // LEDGER_TABLE: every import is recorded; nil: no ledger
 	Logger          *slog.Logger
 
 	CognitoBudget time.Duration // default DefaultCognitoBudget
@@ -168,8 +169,9 @@ func (h *ImportHandler) run(ctx context.Context, b importBody) result {
 		if err := refuseAdmin(ctx, h.cfg.Credentials, r.out.userIDs...); err != nil {
 			return r.refused(err)
 		}
+		wait := alongside(ctx, h.cfg.Ledger, apiRecords(list))
 		res, err := h.cfg.Chat.ImportAccounts(ctx, list)
-		if err != nil {
+		if err = firstErr(err, wait); err != nil {
 			return r.refused(err)
 		}
 		return r.answered(res, res.Stats, res.Requested-len(res.FailAccounts), len(res.FailAccounts))
@@ -182,7 +184,9 @@ func (h *ImportHandler) run(ctx context.Context, b importBody) result {
 	if err := refuseAdmin(ctx, h.cfg.Credentials, a.UserID); err != nil {
 		return r.refused(err)
 	}
+	wait := alongside(ctx, h.cfg.Ledger, apiRecords([]chat.Account{a}))
 	stats, err := h.cfg.Chat.ImportAccount(ctx, a)
+	err = firstErr(err, wait)
 	r.out.stats = stats
 	if err != nil {
 		return r.refused(err)
@@ -275,7 +279,7 @@ func (h *ImportHandler) cognito(iv *invocation, payload []byte) ([]byte, error) 
 		iv.logOutcome("trigger ignored", out)
 		return payload, nil
 	}
-	pending := chat.PendingImport{Version: chat.PendingVersion, UserPoolID: e.UserPoolID, UserName: e.UserName, FirstFailedAt: h.cfg.Now().UTC()}
+	pending := chat.PendingImport{Version: chat.PendingVersion, UserPoolID: e.UserPoolID, UserName: e.UserName, Sub: e.Request.UserAttributes["sub"], FirstFailedAt: h.cfg.Now().UTC()}
 	acct, dropped, err := h.cfg.Mapping.Account(e.UserName, e.Request.UserAttributes)
 	if err != nil {
 		pending.Reason = "no usable UserID (" + h.cfg.Mapping.UserIDAttribute + "): " + err.Error()
@@ -298,7 +302,7 @@ func (h *ImportHandler) cognito(iv *invocation, payload []byte) ([]byte, error) 
 		pending.Reason = err.Error()
 		return h.park(iv, payload, pending, out)
 	}
-	stats, err := h.importDroppingProfile(ictx, acct, who)
+	stats, err := h.importSignup(ictx, pending, acct, who)
 	var perr error
 	if err == nil && len(pending.Profile) > 0 {
 		var pstats chat.Stats
@@ -325,6 +329,15 @@ func (h *ImportHandler) cognito(iv *invocation, payload []byte) ([]byte, error) 
 		return nil, errLost
 	}
 	return payload, nil
+}
+
+// importSignup imports a sign-up's account a (the post-confirmation
+// trigger's, or a retry-queue message's) and records it in the ledger as
+// p's user, side by side.
+func (h *ImportHandler) importSignup(ctx context.Context, p chat.PendingImport, a chat.Account, who []slog.Attr) (chat.Stats, error) {
+	wait := alongside(ctx, h.cfg.Ledger, []chat.Record{{UserID: a.UserID, Sub: p.Sub, Username: p.UserName, PoolID: p.UserPoolID, Source: chat.SourceSignup}})
+	stats, err := h.importDroppingProfile(ctx, a, who)
+	return stats, firstErr(err, wait)
 }
 
 // importDroppingProfile imports a, and again without Nick and FaceUrl when

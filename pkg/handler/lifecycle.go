@@ -244,11 +244,13 @@ func (h *ImportHandler) lifecycle(iv *invocation, payload []byte) ([]byte, error
 		out.extra = append(out.extra, slog.Any("profileDropped", pdropped))
 	}
 	out.command, out.userIDs = chat.CmdMultiImport, []string{acct.UserID}
+	wait := alongside(ctx, h.cfg.Ledger, []chat.Record{{UserID: acct.UserID, Sub: u.Attributes["sub"], Username: u.Username, PoolID: pool, Source: chat.SourceLifecycle}})
 	res, err := h.cfg.Chat.ImportAccounts(ctx, []chat.Account{acct})
 	out.stats = res.Stats
 	if err == nil {
 		err = res.Failure()
 	}
+	err = firstErr(err, wait)
 	if err == nil && len(items) > 0 {
 		var pstats chat.Stats
 		pstats, err = h.setProfile(ctx, acct.UserID, items, out.extra)

@@ -54,7 +54,7 @@ func (h *ImportHandler) retry(iv *invocation, m events.SQSMessage) bool {
 	if err := refuseAdmin(ctx, h.cfg.Credentials, p.Account.UserID); errors.Is(err, chat.ErrAdminAccount) {
 		return h.parkMessage(iv, p, err, out)
 	}
-	stats, err := h.importDroppingProfile(ctx, p.Account, out.extra)
+	stats, err := h.importSignup(ctx, p, p.Account, out.extra)
 	if err == nil && len(p.Profile) > 0 {
 		pstats, perr := h.setProfile(ctx, p.Account.UserID, p.Profile, out.extra)
 		stats = stats.Add(pstats)

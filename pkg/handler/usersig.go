@@ -32,12 +32,21 @@ var errUnknownUserSigEvent = fmt.Errorf("%w: want an API Gateway request or a {\
 // would sign requests to the REST API with admin rights.
 var errAdminIdentifier = chat.Errorf(chat.CodeInvalidParameter, "no UserSig is issued for the app's admin identifier")
 
+// errAccountDeleted refuses a UserSig for an account the ledger holds as
+// deleted: Chat's SDK login would register the UserID again, bringing back
+// the account of a user who is gone.
+var errAccountDeleted = &chat.Error{Command: userSigCommand, Code: chat.CodeAccountNotFound, Class: chat.ClassCaller, Info: "account deleted"}
+
 // UserSigConfig configures a UserSigHandler. Credentials is required.
 type UserSigConfig struct {
 	// Credentials is the admin secret, read as the Chat client reads it:
 	// its key signs the UserSigs and its Admin is never given one.
-	Credentials  chatapi.CredentialsSource
-	TTL          time.Duration // each UserSig's lifetime; default DefaultUserSigTTL
+	Credentials chatapi.CredentialsSource
+	TTL         time.Duration // each UserSig's lifetime; default DefaultUserSigTTL
+	// Tombstones, when set (LEDGER_TABLE), is read before each UserSig: a
+	// deleted account gets none, and when the ledger cannot be read no
+	// UserSig is issued at all (fail closed).
+	Tombstones   Tombstones
 	Auth         Auth
 	Logger       *slog.Logger
 	AnswerMargin time.Duration // kept back from the deadline to answer; default DefaultAnswerMargin
@@ -147,6 +156,9 @@ func (h *UserSigHandler) direct(iv *invocation, payload []byte) ([]byte, error) 
 		msg = "usersig refused"
 	}
 	iv.logOutcome(msg, out)
+	if errors.Is(err, errAccountDeleted) {
+		return envelopeJSON(chat.Envelope{ActionStatus: chat.StatusFail, ErrorCode: chat.CodeAccountNotFound, ErrorInfo: errAccountDeleted.Info})
+	}
 	return envelopeJSON(chat.ErrorEnvelope(err))
 }
 
@@ -198,6 +210,8 @@ func (h *UserSigHandler) http(iv *invocation, payload []byte, k kind) ([]byte, e
 	switch {
 	case errors.Is(err, errAdminIdentifier):
 		return refuse(forbidden(errAdminIdentifier.Info))
+	case errors.Is(err, errAccountDeleted):
+		return refuse(forbidden(errAccountDeleted.Info))
 	case err != nil:
 		he := iv.httpError(err)
 		out.err, out.status = err, he.Status
@@ -223,6 +237,15 @@ func (h *UserSigHandler) issue(ctx context.Context, id string) (UserSigReply, er
 	}
 	if creds.IsAdmin(id) {
 		return UserSigReply{}, errAdminIdentifier
+	}
+	if t := h.cfg.Tombstones; t != nil {
+		deleted, err := t.Deleted(ctx, id)
+		switch {
+		case err != nil:
+			return UserSigReply{}, ledgerError("the account ledger could not be read", err)
+		case deleted:
+			return UserSigReply{}, errAccountDeleted
+		}
 	}
 	now := h.now()
 	return UserSigReply{

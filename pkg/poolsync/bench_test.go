@@ -8,6 +8,7 @@ import (
 	"time"
 
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/chatsync/chat-lambdas/internal/cognitotest"
 	"github.com/chatsync/chat-lambdas/internal/moto"
@@ -15,6 +16,7 @@ import (
 	"github.com/chatsync/chat-lambdas/pkg/chatapi"
 	"github.com/chatsync/chat-lambdas/pkg/chatemu"
 	"github.com/chatsync/chat-lambdas/pkg/cognito"
+	"github.com/chatsync/chat-lambdas/pkg/ledger"
 	"github.com/chatsync/chat-lambdas/pkg/poolsync"
 )
 
@@ -27,7 +29,15 @@ const benchUsers = 10_000
 // limit: the listing limiter's rate × 60 users a page, or Chat's caps
 // (account_check and multiaccount_import, 100 calls a second of 100
 // accounts each), whichever is lower.
-func BenchmarkSync(b *testing.B) {
+func BenchmarkSync(b *testing.B) { benchSync(b, false) }
+
+// BenchmarkSyncLedger is BenchmarkSync with the ledger on moto's DynamoDB:
+// every user synced is also recorded (BatchWriteItem, side by side with
+// the imports). It must keep at least 90% of BenchmarkSync's share of the
+// binding limit.
+func BenchmarkSyncLedger(b *testing.B) { benchSync(b, true) }
+
+func benchSync(b *testing.B, withLedger bool) {
 	srv := moto.Shared(b)
 	pool := cognitotest.NewPool(b, cip.NewFromConfig(srv.Config()), moto.UniqueName(b, "bench"))
 	specs := make([]cognitotest.NewUser, benchUsers)
@@ -53,7 +63,16 @@ func BenchmarkSync(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		eng, err := poolsync.New(poolsync.Config{Pool: pool.ID, Users: users, Chat: client})
+		cfg := poolsync.Config{Pool: pool.ID, Users: users, Chat: client}
+		if withLedger {
+			api := dynamodb.NewFromConfig(srv.Config())
+			table := moto.UniqueName(b, "ledger")
+			if err := ledger.CreateTable(context.Background(), api, table); err != nil {
+				b.Fatal(err)
+			}
+			cfg.Ledger = ledger.New(api, table, nil)
+		}
+		eng, err := poolsync.New(cfg)
 		if err != nil {
 			b.Fatal(err)
 		}

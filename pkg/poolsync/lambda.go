@@ -33,6 +33,11 @@ type Message struct {
 	// Stalled counts the rounds in a row, up to this message, whose
 	// invocation handed the stream on from the page it started at.
 	Stalled int `json:"stalled,omitempty"`
+	// Run is when the run began, set when the run prunes: each stream
+	// reports its end under it, and Prune marks the message that prunes
+	// once every stream of the run is done.
+	Run   time.Time `json:"run,omitzero"`
+	Prune bool      `json:"prune,omitempty"`
 }
 
 // MaxStalledRounds is how many rounds in a row a stream may end where it
@@ -75,6 +80,35 @@ type HandlerConfig struct {
 	Reserve       time.Duration
 	PagesPerRound int              // see Config.PagesPerRound
 	Now           func() time.Time // default time.Now
+
+	// Ledger, when set (LEDGER_TABLE), records the users the sync finds
+	// in Chat or imports, and holds the run's progress for a prune.
+	Ledger RunLedger
+	// Prune (SYNC_PRUNE) ends each run whose every stream was listed to
+	// its end with a prune (see Prune), under the default guard: a run
+	// with a stream that failed prunes nothing.
+	Prune bool
+	// Finder looks a sub up in the pool, for the items a run did not
+	// refresh (needed with Prune).
+	Finder SubFinder
+	// Admin returns the app's admin identifier, which is never pruned
+	// (needed with Prune); default: the admin of Credentials.
+	Admin func(context.Context) (string, error)
+}
+
+// RunLedger is the ledger as the scheduled sync uses it: *ledger.Ledger
+// implements it.
+type RunLedger interface {
+	Recorder
+	PruneLedger
+	StartRun(ctx context.Context, pool string, run time.Time) error
+	StreamDone(ctx context.Context, pool string, run time.Time, prefix string) (int, error)
+}
+
+// SubFinder finds a pool's user by sub; *cognito.Client implements it,
+// answering cognito.ErrNotFound when there is none.
+type SubFinder interface {
+	FindBySub(ctx context.Context, pool, sub string) (cognito.User, error)
 }
 
 // Handler is the scheduled sync function: the schedule's Start event
@@ -89,6 +123,13 @@ type Handler struct {
 
 // NewHandler returns a Handler for cfg.
 func NewHandler(cfg HandlerConfig) (*Handler, error) {
+	if cfg.Admin == nil && cfg.Credentials != nil {
+		creds := cfg.Credentials
+		cfg.Admin = func(ctx context.Context) (string, error) {
+			c, err := creds.Credentials(ctx)
+			return c.Admin, err
+		}
+	}
 	switch {
 	case cfg.Pool == "":
 		return nil, errors.New("sync: USER_POOL_ID is not set")
@@ -96,6 +137,11 @@ func NewHandler(cfg HandlerConfig) (*Handler, error) {
 		return nil, errors.New("sync: SYNC_QUEUE_URL is not set")
 	case cfg.Users == nil || cfg.Chat == nil:
 		return nil, errors.New("sync: no Cognito or Chat client")
+	case cfg.Prune && (cfg.Ledger == nil || cfg.Finder == nil || cfg.Admin == nil):
+		return nil, errors.New("sync: SYNC_PRUNE needs LEDGER_TABLE")
+	}
+	if _, ok := cfg.Chat.(PruneChat); cfg.Prune && !ok {
+		return nil, errors.New("sync: the Chat client cannot delete accounts")
 	}
 	if cfg.Margin <= 0 {
 		cfg.Margin = 60 * time.Second
@@ -143,8 +189,15 @@ func (h *Handler) start(ctx context.Context, payload []byte) ([]byte, error) {
 	if err := dec.Decode(&s); err != nil || s.Sync != "start" {
 		return nil, errors.New(`sync: want {"sync":"start"}, optionally with "profiles":true`)
 	}
+	var run time.Time
+	if h.cfg.Prune {
+		run = h.cfg.Now().UTC()
+		if err := h.cfg.Ledger.StartRun(ctx, h.cfg.Pool, run); err != nil {
+			return nil, err
+		}
+	}
 	for _, p := range cognito.Prefixes() {
-		if err := h.send(ctx, Message{Version: MessageVersion, Prefix: p, Profiles: s.Profiles}); err != nil {
+		if err := h.send(ctx, Message{Version: MessageVersion, Prefix: p, Profiles: s.Profiles, Run: run}); err != nil {
 			// The streams already sent run; a retry of this event sends
 			// them again, which costs checks but imports nothing twice.
 			return nil, err
@@ -179,13 +232,20 @@ func (h *Handler) message(ctx context.Context, m events.SQSMessage) bool {
 		log.ErrorContext(ctx, "sync message refused", slog.String("error", err.Error()))
 		return false
 	}
+	if msg.Prune {
+		return h.prune(ctx, log, msg)
+	}
 	deadline, ok := ctx.Deadline()
 	if !ok {
 		deadline = h.cfg.Now().Add(15 * time.Minute)
 	}
 	work, cancel := context.WithDeadline(ctx, deadline.Add(-h.cfg.Reserve))
 	defer cancel()
-	eng, err := New(Config{Pool: h.cfg.Pool, Users: h.cfg.Users, Chat: h.cfg.Chat, Credentials: h.cfg.Credentials, Mapping: h.cfg.Mapping, Profiles: msg.Profiles, PagesPerRound: h.cfg.PagesPerRound, OnOutcome: func(o Outcome) {
+	var led Recorder
+	if h.cfg.Ledger != nil {
+		led = h.cfg.Ledger
+	}
+	eng, err := New(Config{Pool: h.cfg.Pool, Users: h.cfg.Users, Chat: h.cfg.Chat, Credentials: h.cfg.Credentials, Mapping: h.cfg.Mapping, Profiles: msg.Profiles, PagesPerRound: h.cfg.PagesPerRound, Ledger: led, OnOutcome: func(o Outcome) {
 		if o.Action == Failed || o.Action == Unmappable || o.Action == AdminUser {
 			log.WarnContext(ctx, "sync user "+string(o.Action), slog.String("userId", o.UserID), slog.String("username", o.Username), slog.String("reason", o.Reason))
 		}
@@ -209,12 +269,12 @@ func (h *Handler) message(ctx context.Context, m events.SQSMessage) bool {
 	}
 	if next == "" && err == nil {
 		log.InfoContext(ctx, "sync stream done", attrs...)
-		return true
+		return h.streamDone(ctx, log, msg)
 	}
 	// Out of time (err from the work deadline) or stopped by the margin:
 	// hand the stream on from where it is, unless it has not moved for
 	// MaxStalledRounds rounds.
-	cont := Message{Version: MessageVersion, Prefix: msg.Prefix, Token: next, Profiles: msg.Profiles}
+	cont := Message{Version: MessageVersion, Prefix: msg.Prefix, Token: next, Profiles: msg.Profiles, Run: msg.Run}
 	if next == msg.Token {
 		cont.Stalled = msg.Stalled + 1
 	}
@@ -240,6 +300,12 @@ func DecodeMessage(body []byte) (Message, error) {
 	}
 	if m.Version != MessageVersion {
 		return m, fmt.Errorf("sync message version %d: want %d", m.Version, MessageVersion)
+	}
+	if m.Prune {
+		if m.Run.IsZero() || m.Prefix != "" {
+			return m, errors.New("sync prune message: want a run and no prefix")
+		}
+		return m, nil
 	}
 	if !cognito.ValidPrefix(m.Prefix) {
 		return m, fmt.Errorf("sync message prefix %q: want one hex digit, 0 to f", m.Prefix)

@@ -14,6 +14,7 @@
 package poolsync
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -59,6 +60,12 @@ type ProfileSetter interface {
 // at once; the Chat client's rate limiter paces them.
 const profileConcurrency = 8
 
+// Recorder is the ledger as a sync writes it (see pkg/ledger):
+// *ledger.Ledger implements it.
+type Recorder interface {
+	Record(ctx context.Context, recs []chat.Record) error
+}
+
 // Config configures an Engine.
 type Config struct {
 	Pool  string // the user pool ID
@@ -81,6 +88,15 @@ type Config struct {
 	// as soon as it is listed, before their checks (a progress bar moves
 	// with it), from several goroutines at once.
 	OnListed func(n int)
+	// OnUser, when set, is called with every listed user, whatever its
+	// status, from several goroutines at once: prune learns the pool's subs
+	// from it.
+	OnUser func(cognito.User)
+	// Ledger, when set, records every mapped user found in Chat or
+	// imported (Source sync), side by side with the imports. A failed
+	// write fails the round, as a refused import would, so that running
+	// again (or the queue's redelivery) writes it.
+	Ledger Recorder
 	// PagesPerRound is how many pages a stream lists before checking and
 	// importing their users; default PagesPerRound.
 	PagesPerRound int
@@ -207,14 +223,25 @@ func (e *Engine) Run(ctx context.Context) (Counts, error) {
 // stop returns true it returns the token of the next page. The token is ""
 // when the stream is done. On an error it returns the token the failed round
 // started from, so that nothing is skipped when it is retried.
+//
+// A round's ledger write (see Config.Ledger) is still in flight while the
+// next round is listed; the round counts as done only once it succeeded, so
+// a failed write returns the token of the round it records.
 func (e *Engine) Stream(ctx context.Context, prefix, token string, stop func() bool) (next string, c Counts, err error) {
+	pending, pendingStart := noWait, token // the previous round's ledger write
+	finish := func(next string, err error) (string, Counts, error) {
+		if lerr := pending(); lerr != nil {
+			return pendingStart, c, lerr
+		}
+		return next, c, err
+	}
 	for {
 		roundStart := token
 		var users []cognito.User
 		for range e.cfg.PagesPerRound {
 			p, err := e.cfg.Users.ListPage(ctx, e.cfg.Pool, prefix, token)
 			if err != nil {
-				return roundStart, c, err
+				return finish(roundStart, err)
 			}
 			c.Pages++
 			if e.cfg.OnListed != nil {
@@ -226,19 +253,25 @@ func (e *Engine) Stream(ctx context.Context, prefix, token string, stop func() b
 				break
 			}
 		}
-		rc, err := e.Users(ctx, users)
-		if err != nil {
-			return roundStart, c.Add(rc), err
-		}
+		rc, wait, err := e.users(ctx, users)
 		c = c.Add(rc)
+		if err != nil {
+			wait()
+			return finish(roundStart, err)
+		}
+		if lerr := pending(); lerr != nil {
+			wait()
+			return pendingStart, c, lerr
+		}
+		pending, pendingStart = wait, roundStart
 		if token == "" {
-			return "", c, nil
+			return finish("", nil)
 		}
 		if stop != nil && stop() {
-			return token, c, nil
+			return finish(token, nil)
 		}
 		if err := ctx.Err(); err != nil {
-			return token, c, err
+			return finish(token, err)
 		}
 	}
 }
@@ -255,17 +288,28 @@ type candidate struct {
 // error is a refusal of the whole list by the Chat client, which no retry
 // fixes; failures of single users are counted and reported.
 func (e *Engine) Users(ctx context.Context, users []cognito.User) (Counts, error) {
-	c := Counts{Listed: len(users)}
+	c, wait, err := e.users(ctx, users)
+	return c, cmp.Or(err, wait())
+}
+
+// users is Users, with the ledger's write still in flight when it returns:
+// wait (which may be called more than once) waits for it and returns its
+// error, so that a stream can list its next round meanwhile.
+func (e *Engine) users(ctx context.Context, users []cognito.User) (c Counts, wait func() error, err error) {
+	c = Counts{Listed: len(users)}
+	wait = noWait
 	var creds chat.Credentials
 	if e.cfg.Credentials != nil {
-		var err error
 		if creds, err = e.cfg.Credentials.Credentials(ctx); err != nil {
-			return c, fmt.Errorf("read the Chat credentials: %w", err)
+			return c, wait, fmt.Errorf("read the Chat credentials: %w", err)
 		}
 	}
 	var cands []candidate
 	seen := make(map[string]bool, len(users))
 	for _, u := range users {
+		if e.cfg.OnUser != nil {
+			e.cfg.OnUser(u)
+		}
 		if u.Status == cognito.StatusUnconfirmed {
 			c.SkippedUnconfirmed++
 			e.report(Outcome{Username: u.Username, Action: Unconfirmed})
@@ -290,7 +334,7 @@ func (e *Engine) Users(ctx context.Context, users []cognito.User) (Counts, error
 		cands = append(cands, candidate{user: u, account: a, profile: items, dropped: append(dropped, pdropped...)})
 	}
 	if len(cands) == 0 {
-		return c, nil
+		return c, wait, nil
 	}
 	ids := make([]string, len(cands))
 	for i, cd := range cands {
@@ -298,7 +342,7 @@ func (e *Engine) Users(ctx context.Context, users []cognito.User) (Counts, error
 	}
 	res, err := e.cfg.Chat.CheckAccounts(ctx, ids)
 	if err != nil {
-		return c, fmt.Errorf("account_check: %w", err)
+		return c, wait, fmt.Errorf("account_check: %w", err)
 	}
 	c.ChatCalls += res.Calls
 	status := make(map[string]chat.ResultItem, len(res.Items))
@@ -308,7 +352,11 @@ func (e *Engine) Users(ctx context.Context, users []cognito.User) (Counts, error
 	var (
 		send     []candidate
 		accounts []chat.Account
+		recs     []chat.Record // the users found in Chat or to be imported
 	)
+	record := func(cd candidate) {
+		recs = append(recs, chat.Record{UserID: cd.account.UserID, Sub: cd.user.Attributes["sub"], Username: cd.user.Username, PoolID: e.cfg.Pool, Source: chat.SourceSync})
+	}
 	for _, cd := range cands {
 		it, ok := status[cd.account.UserID]
 		switch {
@@ -320,17 +368,23 @@ func (e *Engine) Users(ctx context.Context, users []cognito.User) (Counts, error
 			e.report(e.outcome(cd, Failed, "account_check: "+itemReason(it)))
 		case it.AccountStatus == chat.Imported:
 			c.AlreadyInChat++
+			record(cd)
 			if !e.cfg.Profiles {
 				e.report(e.outcome(cd, Exists, ""))
 				continue
 			}
 			send, accounts = append(send, cd), append(accounts, cd.account)
 		default:
+			record(cd)
 			send, accounts = append(send, cd), append(accounts, cd.account)
 		}
 	}
+	if e.cfg.DryRun || e.cfg.Ledger == nil {
+		recs = nil
+	}
+	wait = e.recordAlongside(ctx, recs)
 	if len(send) == 0 {
-		return c, nil
+		return c, wait, nil
 	}
 	exists := func(cd candidate) bool { return status[cd.account.UserID].AccountStatus == chat.Imported }
 	if e.cfg.DryRun {
@@ -343,11 +397,11 @@ func (e *Engine) Users(ctx context.Context, users []cognito.User) (Counts, error
 				e.report(e.outcome(cd, WouldImport, ""))
 			}
 		}
-		return c, nil
+		return c, wait, nil
 	}
 	imp, err := e.cfg.Chat.ImportAccounts(ctx, accounts)
 	if err != nil {
-		return c, fmt.Errorf("multiaccount_import: %w", err)
+		return c, wait, fmt.Errorf("multiaccount_import: %w", err)
 	}
 	c.ChatCalls += imp.Calls
 	failed := make(map[string]bool, len(imp.FailAccounts))
@@ -381,7 +435,7 @@ func (e *Engine) Users(ctx context.Context, users []cognito.User) (Counts, error
 	for _, o := range outs {
 		e.report(o)
 	}
-	return c, nil
+	return c, wait, nil
 }
 
 // profiles sets the profile fields of the accounts of send that were
@@ -421,6 +475,24 @@ func (e *Engine) profiles(ctx context.Context, send []candidate, outs []Outcome)
 	wg.Wait()
 	return c
 }
+
+// recordAlongside starts writing recs to the ledger and returns the wait
+// for it (nil error at once when there is nothing to write).
+func (e *Engine) recordAlongside(ctx context.Context, recs []chat.Record) func() error {
+	if len(recs) == 0 {
+		return noWait
+	}
+	done := make(chan error, 1)
+	go func() { done <- e.cfg.Ledger.Record(ctx, recs) }()
+	return sync.OnceValue(func() error {
+		if err := <-done; err != nil {
+			return fmt.Errorf("the ledger could not record %d users: %w", len(recs), err)
+		}
+		return nil
+	})
+}
+
+func noWait() error { return nil }
 
 func (e *Engine) outcome(cd candidate, a Action, why string) Outcome {
 	return Outcome{UserID: cd.account.UserID, Username: cd.user.Username, Action: a, Reason: why, Dropped: cd.dropped}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/chatsync/chat-lambdas/pkg/config"
 )
@@ -83,7 +84,7 @@ func loadAWSEnv(getenv func(string) string) (*awsEnv, error) {
 
 // endpointServices are the services the functions call, as named in
 // AWS_ENDPOINT_URL_<SERVICE>.
-var endpointServices = []string{"SECRETS_MANAGER", "SQS", "COGNITO_IDENTITY_PROVIDER"}
+var endpointServices = []string{"SECRETS_MANAGER", "SQS", "COGNITO_IDENTITY_PROVIDER", "DYNAMODB"}
 
 // checkEndpoints holds the endpoint URLs set for those services (and
 // AWS_ENDPOINT_URL) to the rule the Chat base URL follows: https, or plain
@@ -151,6 +152,16 @@ func (e *awsEnv) dualStackState() aws.DualStackEndpointState {
 		return aws.DualStackEndpointStateEnabled
 	}
 	return aws.DualStackEndpointStateUnset
+}
+
+// dynamoDB returns a DynamoDB client for the environment
+// (AWS_ENDPOINT_URL_DYNAMODB for tests).
+func (e *awsEnv) dynamoDB() *dynamodb.Client {
+	return dynamodb.NewFromConfig(e.cfg, func(o *dynamodb.Options) {
+		o.BaseEndpoint = e.endpoint("DYNAMODB")
+		o.EndpointOptions.UseFIPSEndpoint = e.fipsState()
+		o.EndpointOptions.UseDualStackEndpoint = e.dualStackState()
+	})
 }
 
 // secretsManager returns a Secrets Manager client for the environment.

@@ -22,6 +22,7 @@ import (
 	"github.com/chatsync/chat-lambdas/pkg/chatapi"
 	"github.com/chatsync/chat-lambdas/pkg/config"
 	"github.com/chatsync/chat-lambdas/pkg/handler"
+	"github.com/chatsync/chat-lambdas/pkg/ledger"
 	"github.com/chatsync/chat-lambdas/pkg/metrics"
 	"github.com/chatsync/chat-lambdas/pkg/secrets"
 )
@@ -49,6 +50,9 @@ type Parts struct {
 	// RetryQueue and DeadLetterQueue take the import function's pending
 	// sign-ups (see pkg/setup/queues); nil when their URL is unset.
 	RetryQueue, DeadLetterQueue handler.Queue
+	// Ledger is the ledger of Chat accounts: in DynamoDB (LEDGER_TABLE),
+	// which every function uses, so New makes it; nil without one.
+	Ledger Ledger
 
 	// MetricsOut receives the EMF documents of Metered handlers; nil: the
 	// process's standard output, where Lambda's log stream takes them.
@@ -105,6 +109,7 @@ func (p *Parts) ImportHandler() *handler.ImportHandler {
 		Credentials:     p.credentials(),
 		RetryQueue:      p.RetryQueue,
 		DeadLetterQueue: p.DeadLetterQueue,
+		Ledger:          p.Ledger,
 		Logger:          p.Log,
 		InitStart:       p.InitStart,
 	}
@@ -125,7 +130,14 @@ func (p *Parts) ImportHandler() *handler.ImportHandler {
 
 // DeleteHandler wires the delete function's handler.
 func (p *Parts) DeleteHandler() *handler.DeleteHandler {
-	return handler.NewDeleteHandler(handler.DeleteConfig{Chat: p.Chat, Auth: p.Config.Auth(), UserPoolID: p.Config.UserPoolID, Users: p.Users, Credentials: p.credentials(), Logger: p.Log})
+	return handler.NewDeleteHandler(handler.DeleteConfig{Chat: p.Chat, Auth: p.Config.Auth(), UserPoolID: p.Config.UserPoolID, Users: p.Users, Credentials: p.credentials(), Ledger: p.Ledger, Logger: p.Log})
+}
+
+// Ledger is the ledger as the handlers use it: *ledger.Ledger, or a
+// stand-in of the same behaviour (chatsync's in-memory one).
+type Ledger interface {
+	handler.Ledger
+	handler.Tombstones
 }
 
 // New builds the parts so that a cold start waits for as little as
@@ -164,7 +176,11 @@ func New(ctx context.Context, cfg config.Config, getenv func(string) string, log
 	}
 	src.Start(ctx)
 	creds.src.Store(src)
-	return &Parts{Config: cfg, Log: log, Secrets: src, Chat: client, InitStart: Started, aws: env}, nil
+	p := &Parts{Config: cfg, Log: log, Secrets: src, Chat: client, InitStart: Started, aws: env}
+	if cfg.LedgerTable != "" {
+		p.Ledger = ledger.New(env.dynamoDB(), cfg.LedgerTable, nil)
+	}
+	return p, nil
 }
 
 // lateCredentials lets the Chat client be made, and start connecting,

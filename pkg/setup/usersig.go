@@ -26,6 +26,7 @@ func (p *Parts) UserSigHandler() *handler.UserSigHandler {
 	h := handler.NewUserSigHandler(handler.UserSigConfig{
 		Credentials: p.credentials(),
 		TTL:         p.Config.UserSigTTL,
+		Tombstones:  p.Ledger,
 		Auth:        p.Config.Auth(),
 		Logger:      p.Log,
 	})
@@ -35,7 +36,8 @@ func (p *Parts) UserSigHandler() *handler.UserSigHandler {
 
 // CredentialsSource returns what the Chat client signs with, for the
 // parts wired outside this package (the scheduled sync) that must know the
-// admin identifier.
+// admin identifier: the sync never imports it, and its prune never
+// deletes it.
 func (p *Parts) CredentialsSource() chatapi.CredentialsSource { return p.credentials() }
 
 // credentials returns where the credentials come from: Credentials when

@@ -1,0 +1,183 @@
+package ledger_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/chatsync/chat-lambdas/internal/moto"
+	"github.com/chatsync/chat-lambdas/pkg/chat"
+	"github.com/chatsync/chat-lambdas/pkg/ledger"
+)
+
+func TestMain(m *testing.M) { moto.Main(m) }
+
+// newLedger makes a fresh table in the shared moto server, with a clock
+// the test sets.
+func newLedger(t *testing.T, now *time.Time) (*ledger.Ledger, *dynamodb.Client) {
+	t.Helper()
+	srv := moto.Shared(t)
+	api := dynamodb.NewFromConfig(srv.Config())
+	table := moto.UniqueName(t, "ledger")
+	if err := ledger.CreateTable(context.Background(), api, table); err != nil {
+		t.Fatal(err)
+	}
+	return ledger.New(api, table, func() time.Time { return *now }), api
+}
+
+// TestRecordTombstoneGet: a recorded account reads back live with every
+// field; a tombstone keeps them and adds DeletedAt; a re-import clears it;
+// an ID never recorded can still be tombstoned.
+func TestRecordTombstoneGet(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
+	l, _ := newLedger(t, &now)
+	rec := chat.Record{UserID: "u1", Sub: "a1b2c3d4-0000-1111-2222-333344445555", Username: "alice", PoolID: "us-east-1_P", Source: chat.SourceSignup}
+	if err := l.Record(ctx, []chat.Record{rec}); err != nil {
+		t.Fatal(err)
+	}
+	got, ok, err := l.Get(ctx, "u1")
+	rec.ImportedAt = now
+	if err != nil || !ok || got != rec {
+		t.Fatalf("Get = %+v, %v, %v; want %+v", got, ok, err, rec)
+	}
+	if d, err := l.Deleted(ctx, "u1"); d || err != nil {
+		t.Fatalf("Deleted(live) = %v, %v", d, err)
+	}
+
+	now = now.Add(time.Hour)
+	if err := l.Tombstone(ctx, []string{"u1", "never-recorded", "u1"}); err != nil {
+		t.Fatal(err)
+	}
+	got, _, _ = l.Get(ctx, "u1")
+	want := rec
+	want.DeletedAt = now
+	if got != want {
+		t.Errorf("after tombstone: %+v; want %+v", got, want)
+	}
+	for _, id := range []string{"u1", "never-recorded"} {
+		if d, err := l.Deleted(ctx, id); !d || err != nil {
+			t.Errorf("Deleted(%s) = %v, %v; want true", id, d, err)
+		}
+	}
+	if d, err := l.Deleted(ctx, "absent"); d || err != nil {
+		t.Errorf("Deleted(absent) = %v, %v; want false", d, err)
+	}
+
+	now = now.Add(time.Hour)
+	if err := l.Record(ctx, []chat.Record{rec}); err != nil { // rec carries the old ImportedAt
+		t.Fatal(err)
+	}
+	if got, _, _ = l.Get(ctx, "u1"); !got.Live() {
+		t.Errorf("re-import left the tombstone: %+v", got)
+	}
+}
+
+// TestRecordBatchAndLive: a batch of more than one BatchWriteItem call is
+// written whole (repeated IDs once), and Live lists exactly the items
+// without a tombstone, across Scan pages.
+func TestRecordBatchAndLive(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
+	l, _ := newLedger(t, &now)
+	var recs []chat.Record
+	for i := range 260 {
+		recs = append(recs, chat.Record{UserID: fmt.Sprintf("user-%03d", i), Source: chat.SourceSync, Sub: fmt.Sprintf("sub-%d", i)})
+	}
+	recs = append(recs, recs[0])
+	if err := l.Record(ctx, recs); err != nil {
+		t.Fatal(err)
+	}
+	var dead []string
+	for i := 0; i < 260; i += 10 {
+		dead = append(dead, fmt.Sprintf("user-%03d", i))
+	}
+	if err := l.Tombstone(ctx, dead); err != nil {
+		t.Fatal(err)
+	}
+	var live []string
+	if err := l.Live(ctx, func(r chat.Record) error {
+		if r.Source != chat.SourceSync || r.Sub == "" || !r.ImportedAt.Equal(now) {
+			t.Errorf("item %+v", r)
+		}
+		live = append(live, r.UserID)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(live)
+	if len(live) != 260-len(dead) {
+		t.Fatalf("%d live items; want %d", len(live), 260-len(dead))
+	}
+	for _, id := range live {
+		for _, d := range dead {
+			if id == d {
+				t.Errorf("tombstoned %s listed as live", id)
+			}
+		}
+	}
+	stop := errors.New("stop")
+	n := 0
+	if err := l.Live(ctx, func(chat.Record) error { n++; return stop }); !errors.Is(err, stop) || n != 1 {
+		t.Errorf("Live with a failing callback: %v after %d items", err, n)
+	}
+}
+
+// TestUnreachable: every operation on a table that does not exist fails,
+// and says which operation.
+func TestUnreachable(t *testing.T) {
+	ctx := context.Background()
+	srv := moto.Shared(t)
+	l := ledger.New(dynamodb.NewFromConfig(srv.Config()), "no-such-table", nil)
+	for name, err := range map[string]error{
+		"record":    l.Record(ctx, []chat.Record{{UserID: "x"}}),
+		"batch":     l.Record(ctx, []chat.Record{{UserID: "x"}, {UserID: "y"}}),
+		"tombstone": l.Tombstone(ctx, []string{"x"}),
+		"live":      l.Live(ctx, func(chat.Record) error { return nil }),
+	} {
+		if err == nil {
+			t.Errorf("%s on a missing table: no error", name)
+		}
+	}
+	if _, err := l.Deleted(ctx, "x"); err == nil {
+		t.Error("Deleted on a missing table: no error")
+	}
+}
+
+// TestRunState: a run counts each stream once, a later run resets the
+// count and the earlier run's reports count for nothing, and Live never
+// lists the run's item.
+func TestRunState(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
+	l, _ := newLedger(t, &now)
+	run1 := now
+	if err := l.StartRun(ctx, "pool", run1); err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range []string{"0", "1", "1", "2"} {
+		n, err := l.StreamDone(ctx, "pool", run1, p)
+		want := []int{1, 2, 2, 3}[i]
+		if err != nil || n != want {
+			t.Fatalf("StreamDone(%s) = %d, %v; want %d", p, n, err, want)
+		}
+	}
+	run2 := now.Add(time.Hour)
+	if err := l.StartRun(ctx, "pool", run2); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := l.StreamDone(ctx, "pool", run1, "3"); n != 0 || err != nil {
+		t.Errorf("a report of the earlier run: %d, %v; want 0", n, err)
+	}
+	if n, err := l.StreamDone(ctx, "pool", run2, "3"); n != 1 || err != nil {
+		t.Errorf("the new run's first stream: %d, %v; want 1", n, err)
+	}
+	if err := l.Live(ctx, func(r chat.Record) error { t.Errorf("Live listed %+v", r); return nil }); err != nil {
+		t.Fatal(err)
+	}
+}
