@@ -1,7 +1,6 @@
 package handler
 
 import (
-	"context"
 	"encoding/json"
 	"log/slog"
 	"sync"
@@ -25,10 +24,17 @@ func isLifecycleMessage(m events.SQSMessage) bool {
 	return classify([]byte(m.Body)) == kindLifecycle
 }
 
-// eachMessage runs handle on every message of e, at most sqsConcurrency at
-// once, each with an invocation of its own (its own log line and duration),
-// and returns the batch response: the messages handle reports not done.
-func (b *base) eachMessage(ctx context.Context, e events.SQSEvent, handle func(*invocation, events.SQSMessage) bool) ([]byte, error) {
+// eachMessage decodes the SQS event in payload and runs handle on every
+// message, at most sqsConcurrency at once, each with an invocation of its
+// own (its own log line and duration), within iv's deadline; it returns the
+// batch response: the messages handle reports not done.
+func (b *base) eachMessage(iv *invocation, payload []byte, handle func(*invocation, events.SQSMessage) bool) ([]byte, error) {
+	var e events.SQSEvent
+	if err := json.Unmarshal(payload, &e); err != nil {
+		return nil, eventError("SQS event", err)
+	}
+	ctx, cancel := withDeadline(iv.ctx, iv.start, 0, iv.answerMargin)
+	defer cancel()
 	var (
 		mu   sync.Mutex
 		resp = events.SQSEventResponse{BatchItemFailures: []events.SQSBatchItemFailure{}}
@@ -71,13 +77,7 @@ func (iv *invocation) foreignMessage(m events.SQSMessage) bool {
 
 // sqs consumes the delete function's queue of lifecycle events.
 func (h *DeleteHandler) sqs(iv *invocation, payload []byte) ([]byte, error) {
-	var e events.SQSEvent
-	if err := json.Unmarshal(payload, &e); err != nil {
-		return nil, eventError("SQS event", err)
-	}
-	ctx, cancel := withDeadline(iv.ctx, iv.start, 0, iv.answerMargin)
-	defer cancel()
-	return h.eachMessage(ctx, e, func(iv *invocation, m events.SQSMessage) bool {
+	return h.eachMessage(iv, payload, func(iv *invocation, m events.SQSMessage) bool {
 		if !isLifecycleMessage(m) {
 			return iv.foreignMessage(m)
 		}

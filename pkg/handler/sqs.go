@@ -1,7 +1,6 @@
 package handler
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -21,13 +20,7 @@ const sqsConcurrency = 4
 // retry message that can never succeed goes to the dead-letter queue at
 // once.
 func (h *ImportHandler) sqs(iv *invocation, payload []byte) ([]byte, error) {
-	var e events.SQSEvent
-	if err := json.Unmarshal(payload, &e); err != nil {
-		return nil, eventError("SQS event", err)
-	}
-	ctx, cancel := withDeadline(iv.ctx, iv.start, 0, iv.answerMargin)
-	defer cancel()
-	return h.eachMessage(ctx, e, func(iv *invocation, m events.SQSMessage) bool {
+	return h.eachMessage(iv, payload, func(iv *invocation, m events.SQSMessage) bool {
 		if isLifecycleMessage(m) {
 			return iv.lifecycleMessage(m, h.lifecycle)
 		}
