@@ -19,9 +19,9 @@ type docCommand struct {
 	line, output string
 }
 
-// docConsole returns the commands of the console example of
-// docs/local-tools.md between <!-- name --> and <!-- /name -->.
-func docConsole(t *testing.T, name string) []docCommand {
+// docExample returns the console example of docs/local-tools.md between
+// <!-- name --> and <!-- /name -->, without its fences.
+func docExample(t *testing.T, name string) string {
 	t.Helper()
 	data, err := os.ReadFile("../../docs/local-tools.md")
 	if err != nil {
@@ -33,8 +33,15 @@ func docConsole(t *testing.T, name string) []docCommand {
 	if i < 0 || j < i {
 		t.Fatalf("docs/local-tools.md has no %s example", name)
 	}
+	return doc[i+len(start) : j]
+}
+
+// docConsole returns the commands of the console example name, each with
+// its output.
+func docConsole(t *testing.T, name string) []docCommand {
+	t.Helper()
 	var cmds []docCommand
-	for _, l := range strings.SplitAfter(doc[i+len(start):j], "\n") {
+	for _, l := range strings.SplitAfter(docExample(t, name), "\n") {
 		if cmd, ok := strings.CutPrefix(l, "$ "); ok {
 			cmds = append(cmds, docCommand{line: strings.TrimSuffix(cmd, "\n")})
 			continue

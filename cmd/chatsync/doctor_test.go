@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"os"
 	"path"
 	"strings"
 	"testing"
@@ -351,17 +350,7 @@ func TestNoAWSRegion(t *testing.T) {
 // the exit status.
 func (w *doctorWorld) docExample(t *testing.T, name, command string, r result) {
 	t.Helper()
-	data, err := os.ReadFile("../../docs/local-tools.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	doc := string(data)
-	start, end := "<!-- "+name+" -->\n```console\n", "```\n<!-- /"+name+" -->"
-	i, j := strings.Index(doc, start), strings.Index(doc, end)
-	if i < 0 || j < i {
-		t.Fatalf("docs/local-tools.md has no %s example", name)
-	}
-	example := doc[i+len(start) : j]
+	example := docExample(t, name)
 	names := strings.NewReplacer(
 		w.secretARN, "arn:aws:secretsmanager:us-east-1:123456789012:secret:chat-lambdas/admin-key-AbCdEf",
 		w.emu.URL, "https://adminapisgp.im.qcloud.com",
