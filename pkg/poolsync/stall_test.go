@@ -59,7 +59,10 @@ func TestStalledStreamFails(t *testing.T) {
 	sent := &sentMessages{}
 	h, err := poolsync.NewHandler(poolsync.HandlerConfig{
 		Pool: "us-east-1_EXAMPLE", QueueURL: "https://sqs.example/q", Queue: sent, Users: lister, Chat: noChat{t},
-		Margin: time.Millisecond, Reserve: time.Millisecond,
+		// The listing gives up Reserve before the invocation's deadline,
+		// which leaves that long to hand the stream on: ample under -race
+		// and a loaded machine, where 1 ms was not.
+		Margin: time.Millisecond, Reserve: 100 * time.Millisecond,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -68,7 +71,7 @@ func TestStalledStreamFails(t *testing.T) {
 		t.Helper()
 		ev := events.SQSEvent{Records: []events.SQSMessage{{MessageId: "m", Body: body, EventSource: "aws:sqs"}}}
 		payload, _ := json.Marshal(ev)
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
+		ctx, cancel := context.WithTimeout(context.Background(), 150*time.Millisecond)
 		defer cancel()
 		reply, err := h.Invoke(ctx, payload)
 		if err != nil {
