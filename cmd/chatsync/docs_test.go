@@ -83,20 +83,25 @@ func TestInvokeDocExample(t *testing.T) {
 func TestLocalDocExample(t *testing.T) {
 	base, _, _ := startLocal(t)
 	u, _ := url.Parse(base)
-	curl := regexp.MustCompile(`^curl -sS( -i)?(?: -X ([A-Z]+))? localhost:3000(\S+)(?: -d '([^']*)')?$`)
+	curl := regexp.MustCompile(`^curl -sS( -i)?(?: -X ([A-Z]+))? localhost:3000(\S+)((?: -H '[^']*')*)(?: -d '([^']*)')?$`)
+	header := regexp.MustCompile(` -H '([^:']+): ([^']*)'`)
 	for _, c := range docConsole(t, "local-curl") {
 		m := curl.FindStringSubmatch(c.line)
 		if m == nil {
 			t.Fatalf("not a curl line this test can run: %s", c.line)
 		}
-		method, path, body := m[2], m[3], m[4]
+		method, path, body := m[2], m[3], m[5]
+		headers := map[string]string{}
+		for _, h := range header.FindAllStringSubmatch(m[4], -1) {
+			headers[h[1]] = h[2]
+		}
 		if method == "" {
 			method = http.MethodGet
 			if body != "" {
 				method = http.MethodPost
 			}
 		}
-		got := rawExchange(t, u.Host, method, path, body, m[1] != "")
+		got := rawExchange(t, u.Host, method, path, body, headers, m[1] != "")
 		if m[1] != "" {
 			for _, h := range []string{"Apigw-Requestid", "Date"} {
 				shown := regexp.MustCompile(`(?m)^` + h + `: .*$`).FindString(c.output)
@@ -109,19 +114,28 @@ func TestLocalDocExample(t *testing.T) {
 	}
 }
 
-// rawExchange sends one request as curl does and returns what curl prints:
-// the body and a newline-less ending as sent, with the status line and
-// headers first (CRLF as LF) when withHeaders.
-func rawExchange(t *testing.T, host, method, path, body string, withHeaders bool) string {
+// rawExchange sends one request as curl does, with the headers of its -H
+// options (curl's own Content-Type for a body, form-urlencoded, unless one
+// is given), and returns what curl prints: the body and a newline-less
+// ending as sent, with the status line and headers first (CRLF as LF) when
+// withHeaders.
+func rawExchange(t *testing.T, host, method, path, body string, headers map[string]string, withHeaders bool) string {
 	t.Helper()
 	conn, err := net.Dial("tcp", host)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	req := method + " " + path + " HTTP/1.1\r\nHost: localhost:3000\r\nUser-Agent: curl/8.5.0\r\nAccept: */*\r\n"
+	_, port, _ := net.SplitHostPort(host)
+	req := method + " " + path + " HTTP/1.1\r\nHost: localhost:" + port + "\r\nUser-Agent: curl/8.5.0\r\nAccept: */*\r\n"
+	for k, v := range headers {
+		req += k + ": " + v + "\r\n"
+	}
 	if body != "" {
-		req += "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: " + strconv.Itoa(len(body)) + "\r\n"
+		if _, ok := headers["Content-Type"]; !ok {
+			req += "Content-Type: application/x-www-form-urlencoded\r\n"
+		}
+		req += "Content-Length: " + strconv.Itoa(len(body)) + "\r\n"
 	}
 	req += "Connection: close\r\n\r\n" + body
 	if _, err := io.WriteString(conn, req); err != nil {

@@ -62,7 +62,8 @@ func TestLocal(t *testing.T) {
 	for _, want := range []string{
 		"backend: embedded Chat emulator",
 		"seeded: erin, frank",
-		"curl -sS -X POST " + base + `/accounts -d '{"UserID":"alice","Nick":"Alice"}'`,
+		"auth: iam",
+		"curl -sS -X POST " + base + `/accounts -H 'Content-Type: application/json' -d '{"UserID":"alice","Nick":"Alice"}'`,
 		"curl -sS -X DELETE " + base + "/accounts/alice",
 		"POST   " + base + "/accounts/delete",
 		"Ctrl+C",
@@ -114,6 +115,9 @@ func TestLocal(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			if tt.body != "" {
+				req.Header.Set("Content-Type", "application/json")
+			}
 			resp, err := http.DefaultClient.Do(req)
 			if err != nil {
 				t.Fatal(err)
@@ -158,7 +162,7 @@ func TestLocalWithRealBackend(t *testing.T) {
 	if !strings.Contains(stdout.String(), "backend: Tencent Cloud Chat (real service), "+emu.URL) || !strings.Contains(stdout.String(), "REAL Chat service") {
 		t.Errorf("banner does not say the backend is real:\n%s", stdout)
 	}
-	resp, err := http.Post(base+"/accounts", "text/plain", strings.NewReader(`{"UserID":"zed"}`))
+	resp, err := http.Post(base+"/accounts", "application/json", strings.NewReader(`{"UserID":"zed"}`))
 	if err != nil {
 		t.Fatal(err)
 	}
