@@ -126,15 +126,24 @@ type Guard struct {
 }
 
 // ServeHTTP refuses what the guard refuses, answers preflights, and passes
-// the rest to g.Next.
+// the rest to g.Next. The replies to an allowed origin allow it, the
+// guard's own 415 included, so that its app can read why.
 func (g *Guard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	if status, code, msg := g.check(r); status != 0 {
+	origin := r.Header.Get("Origin")
+	refuse := func(status int, code, msg string) {
 		writeError(w, status, code, msg)
 		logRequest(g.Logger, r, Route{}, status, start, "", nil, slog.String("refused", msg))
+	}
+	if !loopbackHost(r.Host, localPort(r)) {
+		refuse(http.StatusMisdirectedRequest, "misdirected_request", "chatsync local answers only requests for localhost, 127.0.0.1 or [::1] with its port")
 		return
 	}
-	if origin := r.Header.Get("Origin"); origin != "" {
+	if origin != "" && !g.CORS.Allows(origin) {
+		refuse(http.StatusForbidden, "forbidden", "the Origin is not one of chatsync local's -cors-origins")
+		return
+	}
+	if origin != "" {
 		g.CORS.allowOrigin(w.Header(), origin)
 	}
 	if isPreflight(r) {
@@ -142,22 +151,11 @@ func (g *Guard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		logRequest(g.Logger, r, Route{}, http.StatusNoContent, start, "", nil, slog.String("cors", "preflight"))
 		return
 	}
-	g.Next.ServeHTTP(w, r)
-}
-
-// check returns the status, code and message of a refusal, or 0.
-func (g *Guard) check(r *http.Request) (int, string, string) {
-	if !loopbackHost(r.Host, localPort(r)) {
-		return http.StatusMisdirectedRequest, "misdirected_request",
-			"chatsync local answers only requests for localhost, 127.0.0.1 or [::1] with its port"
-	}
-	if origin := r.Header.Get("Origin"); origin != "" && !g.CORS.Allows(origin) {
-		return http.StatusForbidden, "forbidden", "the Origin is not one of chatsync local's -cors-origins"
-	}
 	if r.ContentLength != 0 && !isJSON(r.Header.Get("Content-Type")) {
-		return http.StatusUnsupportedMediaType, "unsupported_media_type", "a request body must be sent with Content-Type: application/json"
+		refuse(http.StatusUnsupportedMediaType, "unsupported_media_type", "a request body must be sent with Content-Type: application/json")
+		return
 	}
-	return 0, "", ""
+	g.Next.ServeHTTP(w, r)
 }
 
 // localPort returns the port the request came in on, or "" when unknown.
