@@ -21,9 +21,15 @@ import (
 // returns its base URL and its stdout and stderr so far.
 func startLocal(t *testing.T, args ...string) (base string, stdout, stderr *syncbuf.Buffer) {
 	t.Helper()
+	return startLocalEnv(t, nil, args...)
+}
+
+// startLocalEnv is startLocal with env the only variables it sees.
+func startLocalEnv(t *testing.T, env map[string]string, args ...string) (base string, stdout, stderr *syncbuf.Buffer) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	stdout, stderr = &syncbuf.Buffer{}, &syncbuf.Buffer{}
-	c := &cli{stdin: strings.NewReader(""), stdout: stdout, stderr: stderr, getenv: func(string) string { return "" }}
+	c := &cli{stdin: strings.NewReader(""), stdout: stdout, stderr: stderr, getenv: func(k string) string { return env[k] }}
 	done := make(chan int, 1)
 	go func() { done <- c.run(ctx, append([]string{"local", "-addr", "127.0.0.1:0"}, args...)) }()
 	t.Cleanup(func() {
