@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -82,35 +83,69 @@ func TestInvokeDocExample(t *testing.T) {
 // included for curl -i (the request ID and the date put in from the doc).
 func TestLocalDocExample(t *testing.T) {
 	base, _, _ := startLocal(t)
-	u, _ := url.Parse(base)
-	curl := regexp.MustCompile(`^curl -sS( -i)?(?: -X ([A-Z]+))? localhost:3000(\S+)((?: -H '[^']*')*)(?: -d '([^']*)')?$`)
-	header := regexp.MustCompile(` -H '([^:']+): ([^']*)'`)
 	for _, c := range docConsole(t, "local-curl") {
-		m := curl.FindStringSubmatch(c.line)
-		if m == nil {
-			t.Fatalf("not a curl line this test can run: %s", c.line)
+		checkCurl(t, base, c, nil)
+	}
+}
+
+// TestLocalJWTDocExample: the jwt-mode example of docs/local-tools.md,
+// with its token from chatsync token, against a fresh chatsync local -auth
+// jwt sharing its key file, prints what the doc shows.
+func TestLocalJWTDocExample(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "jwt.key")
+	base, _, _ := startLocal(t, "-auth", "jwt", "-jwt-key-file", file)
+	vars := map[string]string{}
+	for _, c := range docConsole(t, "local-jwt") {
+		if m := regexp.MustCompile(`^export (\w+)=\$\(chatsync token (.*)\)$`).FindStringSubmatch(c.line); m != nil {
+			vars[m[1]] = token(t, append(strings.Fields(m[2]), "-key-file", file)...)
+			continue
 		}
-		method, path, body := m[2], m[3], m[5]
-		headers := map[string]string{}
-		for _, h := range header.FindAllStringSubmatch(m[4], -1) {
+		checkCurl(t, base, c, vars)
+	}
+	if len(vars) == 0 {
+		t.Error("the example makes no token")
+	}
+}
+
+var (
+	curlLine   = regexp.MustCompile(`^curl -sS( -i)?(?: -X ([A-Z]+))? localhost:3000(\S+)((?: -H (?:'[^']*'|"[^"]*"))*)(?: -d '([^']*)')?$`)
+	curlHeader = regexp.MustCompile(` -H (?:'([^:']+): ([^']*)'|"([^:"]+): ([^"]*)")`)
+)
+
+// checkCurl runs one curl line of a doc example against base, with the
+// shell variables vars put into its double-quoted headers, and compares
+// what curl would print with the doc.
+func checkCurl(t *testing.T, base string, c docCommand, vars map[string]string) {
+	t.Helper()
+	u, _ := url.Parse(base)
+	m := curlLine.FindStringSubmatch(c.line)
+	if m == nil {
+		t.Fatalf("not a curl line this test can run: %s", c.line)
+	}
+	method, path, body := m[2], m[3], m[5]
+	headers := map[string]string{}
+	for _, h := range curlHeader.FindAllStringSubmatch(m[4], -1) {
+		if h[1] != "" {
 			headers[h[1]] = h[2]
+			continue
 		}
-		if method == "" {
-			method = http.MethodGet
-			if body != "" {
-				method = http.MethodPost
-			}
+		headers[h[3]] = os.Expand(h[4], func(k string) string { return vars[k] })
+	}
+	if method == "" {
+		method = http.MethodGet
+		if body != "" {
+			method = http.MethodPost
 		}
-		got := rawExchange(t, u.Host, method, path, body, headers, m[1] != "")
-		if m[1] != "" {
-			for _, h := range []string{"Apigw-Requestid", "Date"} {
-				shown := regexp.MustCompile(`(?m)^` + h + `: .*$`).FindString(c.output)
-				got = regexp.MustCompile(`(?m)^`+h+`: .*$`).ReplaceAllLiteralString(got, shown)
-			}
+	}
+	got := rawExchange(t, u.Host, method, path, body, headers, m[1] != "")
+	if m[1] != "" {
+		for _, h := range []string{"Apigw-Requestid", "Date"} {
+			shown := regexp.MustCompile(`(?m)^` + h + `: .*$`).FindString(c.output)
+			got = regexp.MustCompile(`(?m)^`+h+`: .*$`).ReplaceAllLiteralString(got, shown)
 		}
-		if got != c.output {
-			t.Errorf("$ %s\nprints:\n%s\ndocs/local-tools.md shows:\n%s", c.line, got, c.output)
-		}
+	}
+	if got != c.output {
+		t.Errorf("$ %s\nprints:\n%s\ndocs/local-tools.md shows:\n%s", c.line, got, c.output)
 	}
 }
 

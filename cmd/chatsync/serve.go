@@ -25,8 +25,9 @@ const shutdownGrace = 10 * time.Second
 var localUsage = usage{synopsis: "chatsync local [flags]", flags: flagsOf(localFlags), backend: true, description: `
 Local serves the functions' HTTP API, as ` + "`sam local start-api`" + ` does: each
 request becomes an API Gateway HTTP API payload 2.0 event (stage $default,
-an IAM caller ` + local.DefaultCaller.ARN + `) for the
-function that owns its route, and the function's reply becomes the response:
+in iam mode an IAM caller ` + local.DefaultCaller.ARN + `) for
+the function that owns its route, and the function's reply becomes the
+response:
 
   POST   /accounts            ImportFunction (one account, or {"AccountList":[...]})
   DELETE /accounts/{userId}   DeleteFunction
@@ -76,8 +77,8 @@ func localFlags() (*flag.FlagSet, *localOptions) {
 	fs.StringVar(&o.addr, "addr", defaultAddr, "`HOST:PORT` to listen on (port 0 picks a free one)")
 	fs.StringVar(&o.seed, "seed", "", "`IDS` (comma-separated) to create in the emulator at start")
 	fs.BoolVar(&o.quiet, "q", false, "do not log requests and the functions' log lines")
-	fs.StringVar(&o.auth, "auth", "", "`MODE` iam or jwt (default: env HTTP_AUTH_MODE, else iam)")
-	fs.StringVar(&o.cors, "cors-origins", "", "`ORIGINS` comma-separated browser origins allowed to call it, such as http://localhost:5173 (default none)")
+	fs.StringVar(&o.auth, "auth", "", "auth `MODE`: iam or jwt (default: env HTTP_AUTH_MODE, else iam)")
+	fs.StringVar(&o.cors, "cors-origins", "", "browser `ORIGINS` allowed to call it, comma-separated, such as http://localhost:5173 (default none)")
 	fs.StringVar(&o.jwtKeyFile, "jwt-key-file", "", "`FILE` holding the local token key, as chatsync token -key-file (default: chatsync/local-jwt.key in the user's configuration directory)")
 	return fs, o
 }

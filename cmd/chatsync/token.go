@@ -13,10 +13,10 @@ import (
 
 // tokenUsage is the help of chatsync token.
 var tokenUsage = usage{synopsis: "chatsync token -sub ID [-groups G1,G2] [-username NAME] [-ttl 1h] [-key-file FILE]", flags: flagsOf(tokenFlags), description: `
-Token prints a local token for ` + "`chatsync local -auth jwt`" + `: a JWT that stands in for a
-Cognito ID token, with the claims the functions read in jwt mode (sub,
-cognito:username, cognito:groups, token_use "id") and iss "` + local.TokenIssuer + `". Send it
-as Authorization: Bearer TOKEN:
+Token prints a local token for ` + "`chatsync local -auth jwt`" + `: a JWT that
+stands in for a Cognito ID token, with the claims the functions read in
+jwt mode (sub, cognito:username, cognito:groups, token_use "id") and iss
+"` + local.TokenIssuer + `". Send it as Authorization: Bearer TOKEN:
 
   TOKEN=$(chatsync token -sub alice)
   curl -sS localhost:3000/usersig -H "Authorization: Bearer $TOKEN"
@@ -42,9 +42,9 @@ type tokenOptions struct {
 func tokenFlags() (*flag.FlagSet, *tokenOptions) {
 	o := &tokenOptions{}
 	fs := newFlagSet("token")
-	fs.StringVar(&o.sub, "sub", "", "`ID` the token's sub claim (required)")
-	fs.StringVar(&o.username, "username", "", "`NAME` the cognito:username claim (default: the sub)")
-	fs.StringVar(&o.groups, "groups", "", "`G1,G2` Cognito groups, comma-separated, for the cognito:groups claim")
+	fs.StringVar(&o.sub, "sub", "", "the token's sub claim, the user's `ID` (required)")
+	fs.StringVar(&o.username, "username", "", "the cognito:username claim, the user's `NAME` (default: the sub)")
+	fs.StringVar(&o.groups, "groups", "", "Cognito groups `G1,G2` (comma-separated) for the cognito:groups claim")
 	fs.DurationVar(&o.ttl, "ttl", time.Hour, "how long the token is valid")
 	fs.StringVar(&o.keyFile, "key-file", "", "`FILE` holding the signing key (default: chatsync/local-jwt.key in the user's configuration directory)")
 	return fs, o
