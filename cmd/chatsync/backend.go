@@ -173,7 +173,7 @@ func (c *cli) openStack(ctx context.Context, r *local.Remote, log *slog.Logger) 
 }
 
 // openStackMode is openStack with the handlers in an HTTP_AUTH_MODE; ""
-// means IAM. USER_SIG_TTL comes from the environment.
+// means IAM. USER_SIG_TTL and ADMIN_GROUP come from the environment.
 func (c *cli) openStackMode(ctx context.Context, r *local.Remote, log *slog.Logger, authMode string) (*local.Stack, error) {
 	ttl, err := config.UserSigTTL(c.getenv(config.EnvUserSigTTL))
 	if err != nil {
@@ -183,7 +183,8 @@ func (c *cli) openStackMode(ctx context.Context, r *local.Remote, log *slog.Logg
 	if err != nil {
 		return nil, err
 	}
-	opts := local.Options{Logger: log, Mapping: mapping, AuthMode: authMode, UserSigTTL: ttl, UserPoolID: strings.TrimSpace(c.getenv(config.EnvUserPoolID))}
+	opts := local.Options{Logger: log, Mapping: mapping, AuthMode: authMode, AdminGroup: strings.TrimSpace(c.getenv(config.EnvAdminGroup)),
+		UserSigTTL: ttl, UserPoolID: strings.TrimSpace(c.getenv(config.EnvUserPoolID))}
 	var s *local.Stack
 	if r == nil {
 		s, err = local.StartEmulator(ctx, opts)

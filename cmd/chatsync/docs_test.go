@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -89,46 +90,94 @@ func TestInvokeDocExample(t *testing.T) {
 // included for curl -i (the request ID and the date put in from the doc).
 func TestLocalDocExample(t *testing.T) {
 	base, _, _ := startLocal(t)
-	u, _ := url.Parse(base)
-	curl := regexp.MustCompile(`^curl -sS( -i)?(?: -X ([A-Z]+))? localhost:3000(\S+)(?: -d '([^']*)')?$`)
 	for _, c := range docConsole(t, "local-curl") {
-		m := curl.FindStringSubmatch(c.line)
-		if m == nil {
-			t.Fatalf("not a curl line this test can run: %s", c.line)
-		}
-		method, path, body := m[2], m[3], m[4]
-		if method == "" {
-			method = http.MethodGet
-			if body != "" {
-				method = http.MethodPost
-			}
-		}
-		got := rawExchange(t, u.Host, method, path, body, m[1] != "")
-		if m[1] != "" {
-			for _, h := range []string{"Apigw-Requestid", "Date"} {
-				shown := regexp.MustCompile(`(?m)^` + h + `: .*$`).FindString(c.output)
-				got = regexp.MustCompile(`(?m)^`+h+`: .*$`).ReplaceAllLiteralString(got, shown)
-			}
-		}
-		if got != c.output {
-			t.Errorf("$ %s\nprints:\n%s\ndocs/local-tools.md shows:\n%s", c.line, got, c.output)
-		}
+		checkCurl(t, base, c, nil)
 	}
 }
 
-// rawExchange sends one request as curl does and returns what curl prints:
-// the body and a newline-less ending as sent, with the status line and
-// headers first (CRLF as LF) when withHeaders.
-func rawExchange(t *testing.T, host, method, path, body string, withHeaders bool) string {
+// TestLocalJWTDocExample: the jwt-mode example of docs/local-tools.md,
+// with its token from chatsync token, against a fresh chatsync local -auth
+// jwt sharing its key file, prints what the doc shows.
+func TestLocalJWTDocExample(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "jwt.key")
+	base, _, _ := startLocal(t, "-auth", "jwt", "-jwt-key-file", file)
+	vars := map[string]string{}
+	for _, c := range docConsole(t, "local-jwt") {
+		if m := regexp.MustCompile(`^export (\w+)=\$\(chatsync token (.*)\)$`).FindStringSubmatch(c.line); m != nil {
+			vars[m[1]] = token(t, append(strings.Fields(m[2]), "-key-file", file)...)
+			continue
+		}
+		checkCurl(t, base, c, vars)
+	}
+	if len(vars) == 0 {
+		t.Error("the example makes no token")
+	}
+}
+
+var (
+	curlLine   = regexp.MustCompile(`^curl -sS( -i)?(?: -X ([A-Z]+))? localhost:3000(\S+)((?: -H (?:'[^']*'|"[^"]*"))*)(?: -d '([^']*)')?$`)
+	curlHeader = regexp.MustCompile(` -H (?:'([^:']+): ([^']*)'|"([^:"]+): ([^"]*)")`)
+)
+
+// checkCurl runs one curl line of a doc example against base, with the
+// shell variables vars put into its double-quoted headers, and compares
+// what curl would print with the doc.
+func checkCurl(t *testing.T, base string, c docCommand, vars map[string]string) {
+	t.Helper()
+	u, _ := url.Parse(base)
+	m := curlLine.FindStringSubmatch(c.line)
+	if m == nil {
+		t.Fatalf("not a curl line this test can run: %s", c.line)
+	}
+	method, path, body := m[2], m[3], m[5]
+	headers := map[string]string{}
+	for _, h := range curlHeader.FindAllStringSubmatch(m[4], -1) {
+		if h[1] != "" {
+			headers[h[1]] = h[2]
+			continue
+		}
+		headers[h[3]] = os.Expand(h[4], func(k string) string { return vars[k] })
+	}
+	if method == "" {
+		method = http.MethodGet
+		if body != "" {
+			method = http.MethodPost
+		}
+	}
+	got := rawExchange(t, u.Host, method, path, body, headers, m[1] != "")
+	if m[1] != "" {
+		for _, h := range []string{"Apigw-Requestid", "Date"} {
+			shown := regexp.MustCompile(`(?m)^` + h + `: .*$`).FindString(c.output)
+			got = regexp.MustCompile(`(?m)^`+h+`: .*$`).ReplaceAllLiteralString(got, shown)
+		}
+	}
+	if got != c.output {
+		t.Errorf("$ %s\nprints:\n%s\ndocs/local-tools.md shows:\n%s", c.line, got, c.output)
+	}
+}
+
+// rawExchange sends one request as curl does, with the headers of its -H
+// options (curl's own Content-Type for a body, form-urlencoded, unless one
+// is given), and returns what curl prints: the body and a newline-less
+// ending as sent, with the status line and headers first (CRLF as LF) when
+// withHeaders.
+func rawExchange(t *testing.T, host, method, path, body string, headers map[string]string, withHeaders bool) string {
 	t.Helper()
 	conn, err := net.Dial("tcp", host)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	req := method + " " + path + " HTTP/1.1\r\nHost: localhost:3000\r\nUser-Agent: curl/8.5.0\r\nAccept: */*\r\n"
+	_, port, _ := net.SplitHostPort(host)
+	req := method + " " + path + " HTTP/1.1\r\nHost: localhost:" + port + "\r\nUser-Agent: curl/8.5.0\r\nAccept: */*\r\n"
+	for k, v := range headers {
+		req += k + ": " + v + "\r\n"
+	}
 	if body != "" {
-		req += "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: " + strconv.Itoa(len(body)) + "\r\n"
+		if _, ok := headers["Content-Type"]; !ok {
+			req += "Content-Type: application/x-www-form-urlencoded\r\n"
+		}
+		req += "Content-Length: " + strconv.Itoa(len(body)) + "\r\n"
 	}
 	req += "Connection: close\r\n\r\n" + body
 	if _, err := io.WriteString(conn, req); err != nil {

@@ -304,11 +304,8 @@ var functionNames = map[string]string{"import": "ImportFunction", "delete": "Del
 // authMode returns the HTTP_AUTH_MODE to run an event in: the
 // environment's, else jwt for an event that carries JWT claims, else iam.
 func (c *cli) authMode(payload []byte) (string, error) {
-	if v := strings.ToLower(strings.TrimSpace(c.getenv(config.EnvAuthMode))); v != "" {
-		if v != handler.AuthIAM && v != handler.AuthJWT {
-			return "", usagef("%s %q: want %s or %s", config.EnvAuthMode, v, handler.AuthIAM, handler.AuthJWT)
-		}
-		return v, nil
+	if v, err := parseAuthMode(config.EnvAuthMode, c.getenv(config.EnvAuthMode)); err != nil || v != "" {
+		return v, err
 	}
 	var e struct {
 		RequestContext struct {

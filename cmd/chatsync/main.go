@@ -79,6 +79,7 @@ func init() {
 		{"sync", "bring every user of a Cognito user pool into Chat", (*cli).sync, syncUsage},
 		{"attach", "make an existing user pool call the import function on sign-up", (*cli).attach, attachUsage},
 		{"usersig", "issue a UserSig for a user's Chat SDK login, as the UserSig function does", (*cli).usersig, usersigUsage},
+		{"token", "print a local token for chatsync local in jwt mode (local development only)", (*cli).token, tokenUsage},
 	}
 }
 

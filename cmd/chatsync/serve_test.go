@@ -21,9 +21,15 @@ import (
 // returns its base URL and its stdout and stderr so far.
 func startLocal(t *testing.T, args ...string) (base string, stdout, stderr *syncbuf.Buffer) {
 	t.Helper()
+	return startLocalEnv(t, nil, args...)
+}
+
+// startLocalEnv is startLocal with env the only variables it sees.
+func startLocalEnv(t *testing.T, env map[string]string, args ...string) (base string, stdout, stderr *syncbuf.Buffer) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	stdout, stderr = &syncbuf.Buffer{}, &syncbuf.Buffer{}
-	c := &cli{stdin: strings.NewReader(""), stdout: stdout, stderr: stderr, getenv: func(string) string { return "" }}
+	c := &cli{stdin: strings.NewReader(""), stdout: stdout, stderr: stderr, getenv: func(k string) string { return env[k] }}
 	done := make(chan int, 1)
 	go func() { done <- c.run(ctx, append([]string{"local", "-addr", "127.0.0.1:0"}, args...)) }()
 	t.Cleanup(func() {
@@ -62,7 +68,8 @@ func TestLocal(t *testing.T) {
 	for _, want := range []string{
 		"backend: embedded Chat emulator",
 		"seeded: erin, frank",
-		"curl -sS -X POST " + base + `/accounts -d '{"UserID":"alice","Nick":"Alice"}'`,
+		"auth: iam",
+		"curl -sS -X POST " + base + `/accounts -H 'Content-Type: application/json' -d '{"UserID":"alice","Nick":"Alice"}'`,
 		"curl -sS -X DELETE " + base + "/accounts/alice",
 		"POST   " + base + "/accounts/delete",
 		"Ctrl+C",
@@ -114,6 +121,9 @@ func TestLocal(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			if tt.body != "" {
+				req.Header.Set("Content-Type", "application/json")
+			}
 			resp, err := http.DefaultClient.Do(req)
 			if err != nil {
 				t.Fatal(err)
@@ -158,7 +168,7 @@ func TestLocalWithRealBackend(t *testing.T) {
 	if !strings.Contains(stdout.String(), "backend: Tencent Cloud Chat (real service), "+emu.URL) || !strings.Contains(stdout.String(), "REAL Chat service") {
 		t.Errorf("banner does not say the backend is real:\n%s", stdout)
 	}
-	resp, err := http.Post(base+"/accounts", "text/plain", strings.NewReader(`{"UserID":"zed"}`))
+	resp, err := http.Post(base+"/accounts", "application/json", strings.NewReader(`{"UserID":"zed"}`))
 	if err != nil {
 		t.Fatal(err)
 	}

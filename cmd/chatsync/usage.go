@@ -15,7 +15,7 @@ accounts for operators.
 
 Usage:
   chatsync demo [-v]
-  chatsync local [-addr HOST:PORT] [-seed IDS] [-q] [backend flags]
+  chatsync local [-addr HOST:PORT] [-auth iam|jwt] [-cors-origins ORIGINS] [-seed IDS] [-q] [backend flags]
   chatsync emulator [-addr HOST:PORT] [-state FILE]
   chatsync invoke [-seed=false] [-timeout D] [-q] [backend flags] import|delete|usersig EVENT.json|-
   chatsync accounts [-f FILE] [-progress] [-v] [backend flags] import|delete|check [USERID...|-]
@@ -23,6 +23,7 @@ Usage:
   chatsync attach -user-pool-id POOL -function-arn ARN [-force] [-dry-run] [-yes]
   chatsync doctor [-stack NAME] [-user-pool-id POOL -function-arn ARN] [-lifecycle] [-dlq URL]... [-ledger-table NAME] [backend flags]
   chatsync usersig [backend flags] USERID
+  chatsync token -sub ID [-groups G1,G2] [-username NAME] [-ttl 1h] [-key-file FILE]
   chatsync help [COMMAND]
 
 Commands:

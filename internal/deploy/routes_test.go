@@ -66,3 +66,36 @@ func TestRoutesListedAlike(t *testing.T) {
 		}
 	}
 }
+
+// TestLocalCORSAsTemplate: chatsync local answers preflights with the
+// methods, headers and max age of the template's CorsConfiguration.
+func TestLocalCORSAsTemplate(t *testing.T) {
+	src := at(loadTemplates(t).Source, "Resources", "HttpApi", "Properties", "CorsConfiguration")
+	args := asList(at(src, "Fn::If"))
+	if len(args) != 3 {
+		t.Fatalf("CorsConfiguration = %v, want Fn::If [HasCors, {...}, AWS::NoValue]", src)
+	}
+	lower := func(vs []string) []string {
+		out := make([]string, len(vs))
+		for i, v := range vs {
+			out[i] = strings.ToLower(v)
+		}
+		return sorted(out)
+	}
+	var headers, methods []string
+	for _, h := range asList(at(args[1], "AllowHeaders")) {
+		headers = append(headers, fmt.Sprint(h))
+	}
+	for _, m := range asList(at(args[1], "AllowMethods")) {
+		methods = append(methods, fmt.Sprint(m))
+	}
+	if !slices.Equal(lower(headers), lower(local.CORSAllowHeaders)) {
+		t.Errorf("template AllowHeaders %v, chatsync local %v", headers, local.CORSAllowHeaders)
+	}
+	if !slices.Equal(lower(methods), lower(local.CORSAllowMethods)) {
+		t.Errorf("template AllowMethods %v, chatsync local %v", methods, local.CORSAllowMethods)
+	}
+	if got := fmt.Sprint(at(args[1], "MaxAge")); got != fmt.Sprint(local.CORSMaxAge) {
+		t.Errorf("template MaxAge %s, chatsync local %d", got, local.CORSMaxAge)
+	}
+}

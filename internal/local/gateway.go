@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -37,8 +38,14 @@ type Gateway struct {
 	UserSig Function // UserSigFunction; nil: its routes answer 404 as API Gateway does without them
 
 	// Caller is the IAM identity in every event; DefaultCaller when its ARN
-	// is empty.
+	// is empty. Unused with Tokens.
 	Caller Caller
+	// Tokens, when set, plays the JWT authorizer of HTTP_AUTH_MODE=jwt: a
+	// request needs Authorization: Bearer TOKEN, a local token that
+	// verifies with this key (else 401 {"message":"Unauthorized"}, before
+	// any function runs), and its event carries the token's claims in
+	// requestContext.authorizer.jwt as API Gateway puts them.
+	Tokens *TokenKey
 	// Timeout bounds each invocation; DefaultIntegrationTimeout when 0.
 	Timeout time.Duration
 	// Logger, when set, gets one line per request.
@@ -54,10 +61,20 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if g.Now != nil {
 		now = g.Now()
 	}
+	var claims map[string]string
+	if g.Tokens != nil {
+		var err error
+		if claims, err = g.authorize(r, now); err != nil {
+			w.Header().Set("WWW-Authenticate", "Bearer")
+			writeMessage(w, http.StatusUnauthorized, "Unauthorized")
+			logRequest(g.Logger, r, Route{}, http.StatusUnauthorized, start, "", nil, slog.String("refused", err.Error()))
+			return
+		}
+	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, MaxRequestBody))
 	if err != nil {
 		writeMessage(w, http.StatusBadRequest, "could not read the request body")
-		g.log(r.Context(), r, Route{}, http.StatusBadRequest, start, "", err)
+		logRequest(g.Logger, r, Route{}, http.StatusBadRequest, start, "", err)
 		return
 	}
 	route := RouteOf(r.Method, r.URL.EscapedPath())
@@ -68,7 +85,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "UserSigFunction":
 		if g.UserSig == nil {
 			writeMessage(w, http.StatusNotFound, "Not Found")
-			g.log(r.Context(), r, Route{}, http.StatusNotFound, start, "", nil)
+			logRequest(g.Logger, r, Route{}, http.StatusNotFound, start, "", nil)
 			return
 		}
 		fn = g.UserSig
@@ -78,10 +95,15 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		caller = DefaultCaller
 	}
 	ev := NewEvent(r, body, route, caller, now)
+	if claims != nil {
+		ev.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{
+			JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{Claims: claims},
+		}
+	}
 	payload, err := json.Marshal(ev)
 	if err != nil {
 		writeMessage(w, http.StatusInternalServerError, "Internal Server Error")
-		g.log(r.Context(), r, route, http.StatusInternalServerError, start, "", err)
+		logRequest(g.Logger, r, route, http.StatusInternalServerError, start, "", err)
 		return
 	}
 	timeout := g.Timeout
@@ -92,11 +114,52 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Apigw-Requestid", ev.RequestContext.RequestID)
 	if err != nil {
 		writeMessage(w, http.StatusInternalServerError, "Internal Server Error")
-		g.log(r.Context(), r, route, http.StatusInternalServerError, start, requestID, err)
+		logRequest(g.Logger, r, route, http.StatusInternalServerError, start, requestID, err)
 		return
 	}
 	status, err := writeReply(w, reply)
-	g.log(r.Context(), r, route, status, start, requestID, err)
+	logRequest(g.Logger, r, route, status, start, requestID, err)
+}
+
+// authorize verifies the request's bearer token at now and returns its
+// claims as API Gateway's JWT authorizer passes them (see gatewayClaims).
+func (g *Gateway) authorize(r *http.Request, now time.Time) (map[string]string, error) {
+	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return nil, errors.New("no bearer token")
+	}
+	claims, err := g.Tokens.Verify(strings.TrimSpace(token), now)
+	if err != nil {
+		return nil, err
+	}
+	return gatewayClaims(claims), nil
+}
+
+// gatewayClaims turns a token's claims into the strings an HTTP API's JWT
+// authorizer gives the function: numbers and booleans as their JSON text, a
+// list as its items inside brackets separated by spaces (cognito:groups
+// ["a","b"] becomes "[a b]"), an object as its JSON.
+func gatewayClaims(claims map[string]any) map[string]string {
+	out := make(map[string]string, len(claims))
+	for k, v := range claims {
+		out[k] = claimString(v)
+	}
+	return out
+}
+
+func claimString(v any) string {
+	switch v := v.(type) {
+	case string:
+		return v
+	case []any:
+		items := make([]string, len(v))
+		for i, item := range v {
+			items[i] = claimString(item)
+		}
+		return "[" + strings.Join(items, " ") + "]"
+	}
+	b, _ := json.Marshal(v) // numbers (json.Number), booleans, objects, null
+	return string(b)
 }
 
 // writeReply writes a function's reply under the payload 2.0 rules: an
@@ -158,8 +221,10 @@ func writeMessage(w http.ResponseWriter, status int, msg string) {
 	w.Write(b)
 }
 
-func (g *Gateway) log(ctx context.Context, r *http.Request, route Route, status int, start time.Time, requestID string, err error) {
-	if g.Logger == nil {
+// logRequest writes one request's line to l, when set: at LevelError with
+// err when it failed.
+func logRequest(l *slog.Logger, r *http.Request, route Route, status int, start time.Time, requestID string, err error, extra ...slog.Attr) {
+	if l == nil {
 		return
 	}
 	attrs := []slog.Attr{
@@ -174,12 +239,13 @@ func (g *Gateway) log(ctx context.Context, r *http.Request, route Route, status 
 	if requestID != "" {
 		attrs = append(attrs, slog.String("requestId", requestID))
 	}
+	attrs = append(attrs, extra...)
 	level := slog.LevelInfo
 	if err != nil {
 		level = slog.LevelError
 		attrs = append(attrs, slog.String("error", err.Error()))
 	}
-	g.Logger.LogAttrs(ctx, level, "request", attrs...)
+	l.LogAttrs(r.Context(), level, "request", attrs...)
 }
 
 // Serve serves h on ln until ctx is done, then shuts down gracefully: it

@@ -54,6 +54,9 @@ type Options struct {
 	// AuthMode is HTTP_AUTH_MODE: handler.AuthIAM (when empty) or
 	// handler.AuthJWT, for every handler.
 	AuthMode string
+	// AdminGroup is ADMIN_GROUP, the jwt-mode group whose members may act
+	// on anyone; handler.DefaultAdminGroup when empty.
+	AdminGroup string
 	// UserSigTTL is USER_SIG_TTL; 0 means handler.DefaultUserSigTTL.
 	UserSigTTL time.Duration
 	// Ledger, when set, is the handlers' ledger (LEDGER_TABLE in a
@@ -246,6 +249,10 @@ func (s *Stack) handlers(log *slog.Logger, o Options) {
 	if mode == "" {
 		mode = handler.AuthIAM
 	}
+	group := o.AdminGroup
+	if group == "" {
+		group = handler.DefaultAdminGroup
+	}
 	ttl := o.UserSigTTL
 	if ttl <= 0 {
 		ttl = handler.DefaultUserSigTTL
@@ -253,7 +260,7 @@ func (s *Stack) handlers(log *slog.Logger, o Options) {
 	s.Metrics = &metrics.Collector{Next: o.MetricsOut}
 	p := &setup.Parts{Log: log, Chat: s.Client, Secrets: s.Secrets, Credentials: s.creds, MetricsOut: s.Metrics, Ledger: o.Ledger, Config: config.Config{
 		AuthMode:         mode,
-		AdminGroup:       handler.DefaultAdminGroup,
+		AdminGroup:       group,
 		UserIDAttribute:  m.UserIDAttribute,
 		NickAttribute:    m.NickAttribute,
 		FaceURLAttribute: m.FaceURLAttribute,
