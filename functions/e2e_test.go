@@ -172,7 +172,7 @@ func TestBootstrapsWithSampleEvents(t *testing.T) {
 	del := start(t, build(t, "delete"), w.env)
 
 	// Every events/ file goes to the function it is for and gets the reply
-	// the spec promises.
+	// docs/http-api.md documents.
 	importEvents := []eventCase{
 		{"cognito-signup.json", func(t *testing.T, in []byte, r lambdatest.Result) {
 			if !bytes.Equal(r.Payload, in) {
