@@ -62,6 +62,9 @@ func measureLedger(t *testing.T, a *bench.AWS, bins map[string]string, local str
 	if _, err := a.CheckSignUps(ctx, table, queued); err != nil {
 		t.Fatal(err)
 	}
+	if l.GetItem, err = a.GetItemTime(ctx, table, 20); err != nil {
+		t.Fatal(err)
+	}
 	return l
 }
 
@@ -96,6 +99,9 @@ func testLedgerSmoke(t *testing.T) {
 				t.Errorf("%s: %d samples, want 1 with 1 warm invocation", s.Name, len(s.Samples))
 			}
 		}
+	}
+	if l.GetItem <= 0 {
+		t.Errorf("GetItem time %v", l.GetItem)
 	}
 	if len(l.Cold) != 5 || len(l.Far) != 3 {
 		t.Errorf("%d loopback and %d far variants, want 5 and 3", len(l.Cold), len(l.Far))
