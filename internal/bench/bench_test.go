@@ -87,6 +87,7 @@ type plan struct {
 	warmRuns               int
 	benchtime              string // -test.benchtime for the warm benchmarks; "" leaves it
 	coldRounds, coldWarm   int
+	ledgerRounds           int // the ledger's loopback set (its warm invocations: coldWarm; its far set: farRounds, farWarm)
 	farRounds, farWarm     int
 	rtt                    time.Duration
 	bulkAccounts, bulkSize int
@@ -96,15 +97,17 @@ type plan struct {
 // fullPlan is `make bench`. The cold start and coldWarm warm invocations
 // of a process stay within the burst of the delete client's rate limiter
 // (10 requests: 100 a second ÷ 10), so that the warm figures measure an
-// invocation, not the limiter's pacing.
+// invocation, not the limiter's pacing. The ledger's goals are ratios of
+// a few percent, so its loopback set (five bootstraps of some 20 ms each)
+// has twice the rounds.
 var fullPlan = plan{
-	warmRuns: 5, coldRounds: 20, coldWarm: 8, farRounds: 10, farWarm: 5,
+	warmRuns: 5, coldRounds: 20, coldWarm: 8, ledgerRounds: 40, farRounds: 10, farWarm: 5,
 	rtt: 150 * time.Millisecond, bulkAccounts: 10000, bulkSize: 1000, fetchWarm: 1000,
 }
 
 // scaledPlan is the smoke run under BENCH_FULL.
 var scaledPlan = plan{
-	scaled: true, warmRuns: 1, benchtime: "200ms", coldRounds: 2, coldWarm: 1, farRounds: 1, farWarm: 1,
+	scaled: true, warmRuns: 1, benchtime: "200ms", coldRounds: 2, coldWarm: 1, ledgerRounds: 2, farRounds: 1, farWarm: 1,
 	rtt: 150 * time.Millisecond, bulkAccounts: 1000, bulkSize: 500, fetchWarm: 50,
 }
 
@@ -131,8 +134,11 @@ func TestReport(t *testing.T) {
 
 // TestSmoke checks, in seconds, that every part of the benchmark works:
 // the proxy adds its round trips, the warm rigs answer, a scaled-down bulk
-// run imports and deletes everything without a rate-limit error, and warm
-// invocations fetch no secret. With BENCH_FULL set it also builds the
+// run imports and deletes everything without a rate-limit error, warm
+// invocations fetch no secret, and the ledger's sets run once over through
+// the compiled bootstraps (host builds of three of them: the build cache
+// makes them cheap after the first) with every sign-up in Chat and the
+// ledger. With BENCH_FULL set it also builds the
 // bootstraps and renders a scaled-down report, which takes a minute or so.
 // It checks no timing beyond the proxy's lower bounds.
 func TestSmoke(t *testing.T) {
@@ -166,12 +172,13 @@ func TestSmoke(t *testing.T) {
 			t.Errorf("fetches: %+v, want 1 cold and 0 warm", f)
 		}
 	})
+	t.Run("ledger", testLedgerSmoke)
 	t.Run("render", func(t *testing.T) {
 		var buf bytes.Buffer
 		if err := sampleReport().Markdown(&buf); err != nil {
 			t.Fatal(err)
 		}
-		for _, want := range []string{"## Summary", "## Machine", "## Warm path", "## Cold path", "## Far region", "## Size", "## Bulk", "## Secret fetches", "## UserSig function", "cold usersig first reply", "**missed**", "met"} {
+		for _, want := range []string{"## Summary", "## Machine", "## Warm path", "## Cold path", "## Far region", "## Size", "## Bulk", "## Secret fetches", "## UserSig function", "cold usersig first reply", "## Ledger", "sign-up warm invocation, ledger ÷ none", "**missed**", "met"} {
 			if !strings.Contains(buf.String(), want) {
 				t.Errorf("report lacks %q", want)
 			}
@@ -234,6 +241,13 @@ func buildBootstraps(t *testing.T, rep *bench.Report, root, dir string, names ..
 		}
 		rep.Sizes = append(rep.Sizes, bench.Size{Name: name, Bytes: n})
 	}
+	return hostBootstraps(t, root, dir, names...)
+}
+
+// hostBootstraps builds the named bootstraps for this machine under dir
+// and returns their paths by name.
+func hostBootstraps(t *testing.T, root, dir string, names ...string) map[string]string {
+	t.Helper()
 	bins := map[string]string{}
 	for _, name := range names {
 		bins[name] = filepath.Join(dir, "host", name)
@@ -352,6 +366,11 @@ func measure(t *testing.T, p plan) *bench.Report {
 		t.Fatal(err)
 	}
 	t.Log("far region done")
+
+	// The ledger: the sign-up and the UserSig function without and with
+	// LEDGER_TABLE, in sets of their own, on loopback and far.
+	rep.Ledger = measureLedger(t, a, bins, emu.URL, far, p)
+	t.Log("ledger done")
 	return rep
 }
 
@@ -425,5 +444,8 @@ func sampleReport() *bench.Report {
 			Import: bench.BulkPhase{Command: chat.CmdMultiImport, Cap: 100, Steady: 99, Overall: 100, Requests: 1, Invocations: 1},
 			Delete: bench.BulkPhase{Command: chat.CmdDelete, Cap: 100, Steady: 99, Overall: 100, Requests: 1, Invocations: 1}},
 		Fetch: bench.FetchCount{Warm: 10, DuringCold: 1},
+		Ledger: &bench.LedgerStats{Rounds: 1, Warm: 1, FarRounds: 1, FarWarm: 1, RTT: 150 * time.Millisecond,
+			Cold: []bench.ColdStats{cold("hello", 3*time.Millisecond), cold("signup", 10*time.Millisecond), cold("signup+ledger", 12*time.Millisecond), cold("usersig", 5*time.Millisecond), cold("usersig+ledger", 6*time.Millisecond)},
+			Far:  []bench.ColdStats{cold("hello", 3*time.Millisecond), cold("signup", 455*time.Millisecond), cold("signup+ledger", 456*time.Millisecond)}},
 	}
 }

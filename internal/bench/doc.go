@@ -24,8 +24,14 @@
 //     (RunBulk).
 //   - Secret fetches: GetSecretValue calls during warm invocations, on a
 //     moto-backed secrets.Source (CountFetches).
+//   - Ledger: the import function's sign-up (SignUpPayload) and the UserSig
+//     function, each without and with LEDGER_TABLE (a table in moto's
+//     DynamoDB: CreateLedger, LedgerEnv), in cold sets of their own beside
+//     hello world, on loopback and in the far region (LedgerStats);
+//     CheckSignUps makes sure every sign-up was recorded and none queued.
 //
 // Report renders the results. Nothing here fails on a timing; TestSmoke
-// checks in seconds that every part works (BENCH_FULL=1 adds a scaled-down
-// run of the whole report).
+// checks in seconds that every part works, the ledger's sets once over
+// through the compiled bootstraps (BENCH_FULL=1 adds a scaled-down run of
+// the whole report).
 package bench

@@ -2,14 +2,20 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/chatsync/chat-lambdas/internal/moto"
+	"github.com/chatsync/chat-lambdas/pkg/chat"
 	"github.com/chatsync/chat-lambdas/pkg/ledger"
 )
 
@@ -20,10 +26,13 @@ const (
 	GoalLedgerFar    = 1.03 // far-region sign-up first reply with the ledger ÷ the cold floor
 )
 
+// SignUpSub is the sub of SignUpPayload's user.
+const SignUpSub = "0b1e2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+
 // SignUpPayload is the post-confirmation trigger of the ledger benchmarks:
 // one user, whose sub the ledger records.
 var SignUpPayload = []byte(`{"version":"1","region":"us-east-1","userPoolId":"us-east-1_BENCH","userName":"bench-user",` +
-	`"triggerSource":"PostConfirmation_ConfirmSignUp","request":{"userAttributes":{"sub":"0b1e2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d","nickname":"Bench"}},"response":{}}`)
+	`"triggerSource":"PostConfirmation_ConfirmSignUp","request":{"userAttributes":{"sub":"` + SignUpSub + `","nickname":"Bench"}},"response":{}}`)
 
 // CreateLedger makes a ledger table in a's moto and returns its name.
 func (a *AWS) CreateLedger(tb testing.TB) string {
@@ -35,6 +44,82 @@ func (a *AWS) CreateLedger(tb testing.TB) string {
 	return table
 }
 
+// LedgerEnv is what gives a function process the ledger: LEDGER_TABLE
+// naming table, and DynamoDB at a's moto. Env's AWS_ENDPOINT_URL already
+// sends every service there; AWS_ENDPOINT_URL_DYNAMODB says so for
+// DynamoDB alone, as the functions' tests do.
+func (a *AWS) LedgerEnv(table string) []string {
+	return []string{"LEDGER_TABLE=" + table, "AWS_ENDPOINT_URL_DYNAMODB=" + a.Moto.URL}
+}
+
+// Queued is the number of messages in a's retry and dead-letter queues.
+func (a *AWS) Queued(ctx context.Context) (int, error) {
+	q := sqs.NewFromConfig(a.Moto.Config())
+	n := 0
+	for _, u := range []string{a.RetryURL, a.DLQURL} {
+		out, err := q.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(u), AttributeNames: []sqstypes.QueueAttributeName{
+			sqstypes.QueueAttributeNameApproximateNumberOfMessages, sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible}})
+		if err != nil {
+			return 0, err
+		}
+		for _, v := range out.Attributes {
+			k, err := strconv.Atoi(v)
+			if err != nil {
+				return 0, fmt.Errorf("queue %s: %w", u, err)
+			}
+			n += k
+		}
+	}
+	return n, nil
+}
+
+// CheckSignUps checks what the ledger benchmarks' sign-ups left behind:
+// table holds SignUpPayload's user as a live sign-up item, and the queues
+// hold as many messages as before (queuedBefore). A sign-up whose import
+// or ledger write failed goes to the retry queue and answers the trigger
+// all the same, so the replies alone cannot tell a measured write from a
+// failed one. It returns the item.
+func (a *AWS) CheckSignUps(ctx context.Context, table string, queuedBefore int) (chat.Record, error) {
+	var found []chat.Record
+	err := ledger.New(dynamodb.NewFromConfig(a.Moto.Config()), table, nil).Live(ctx, func(r chat.Record) error {
+		if r.Sub == SignUpSub {
+			found = append(found, r)
+		}
+		return nil
+	})
+	if err != nil {
+		return chat.Record{}, err
+	}
+	if len(found) != 1 || found[0].Source != chat.SourceSignup || found[0].UserID == "" {
+		return chat.Record{}, fmt.Errorf("ledger %s: items of sub %s: %+v, want one live sign-up item", table, SignUpSub, found)
+	}
+	n, err := a.Queued(ctx)
+	if err != nil {
+		return chat.Record{}, err
+	}
+	if n != queuedBefore {
+		return found[0], errors.New("sign-ups were queued (" + strconv.Itoa(n-queuedBefore) + " messages): an import or a ledger write failed")
+	}
+	return found[0], nil
+}
+
+// GetItemTime is the median time of n strongly consistent GetItem calls
+// on table, after one that warms the SDK client and its connection.
+func (a *AWS) GetItemTime(ctx context.Context, table string, n int) (time.Duration, error) {
+	l := ledger.New(dynamodb.NewFromConfig(a.Moto.Config()), table, nil)
+	var ds []time.Duration
+	for i := range n + 1 {
+		start := time.Now()
+		if _, err := l.Deleted(ctx, "cold-user"); err != nil {
+			return 0, err
+		}
+		if i > 0 {
+			ds = append(ds, time.Since(start))
+		}
+	}
+	return Median(ds), nil
+}
+
 // LedgerStats are the ledger's measurements: the sign-up (the import
 // function's post-confirmation trigger) and the UserSig function, each
 // without and with LEDGER_TABLE (moto's DynamoDB on loopback), in cold
@@ -43,8 +128,10 @@ type LedgerStats struct {
 	Rounds, Warm int
 	Cold         []ColdStats // hello, signup, signup+ledger, usersig, usersig+ledger
 	FarRounds    int
+	FarWarm      int
 	Far          []ColdStats // hello, signup, signup+ledger
 	RTT          time.Duration
+	GetItem      time.Duration // median strongly consistent GetItem from moto with a warm SDK client
 }
 
 // FarFloor is the far sign-up's cold floor: hello world's cold start plus 3
@@ -73,9 +160,11 @@ func (l *LedgerStats) summary(p printer) {
 	p("| sign-up first reply (cold), ledger ÷ none | %.3f× | ≤ %.2f× | %s |\n", l.coldRatio("signup"), GoalLedgerSignup, met(l.coldRatio("signup") <= GoalLedgerSignup))
 	p("| sign-up warm invocation, ledger ÷ none | %.3f× | ≤ %.2f× | %s |\n", l.warmRatio("signup"), GoalLedgerSignup, met(l.warmRatio("signup") <= GoalLedgerSignup))
 	if len(l.Far) > 0 {
-		p("| far sign-up first reply with the ledger ÷ floor | %.3f× | ≤ %.2f× | %s |\n", l.farRatio(), GoalLedgerFar, met(l.farRatio() <= GoalLedgerFar))
+		p("| far sign-up first reply with the ledger ÷ floor (without: %.3f×) | %.3f× | ≤ %.2f× | %s |\n", l.farRatioWithout(), l.farRatio(), GoalLedgerFar, met(l.farRatio() <= GoalLedgerFar))
 	}
-	p("| usersig warm invocation with the ledger (one consistent GetItem) | %s | (reported) | |\n", ms(find(l.Cold, "usersig+ledger").Warm()))
+	if us := find(l.Cold, "usersig+ledger"); len(us.Samples) > 0 {
+		p("| usersig warm invocation with the ledger (one consistent GetItem), without: %s | %s (%.2f×) | (reported) | |\n", ms(find(l.Cold, "usersig").Warm()), ms(us.Warm()), l.warmRatio("usersig"))
+	}
 }
 
 // section writes the report's ledger section.
@@ -85,7 +174,9 @@ func (l *LedgerStats) section(p printer) {
 	p("**signup** is the import function given the post-confirmation trigger of one user (`bench.SignUpPayload`), as Cognito sends it, with its retry and dead-letter queues; **+ledger** is the same with `LEDGER_TABLE` naming a table in moto's DynamoDB on loopback: ")
 	p("the ledger's `PutItem` runs side by side with the Chat import, and the trigger answers when both are done. ")
 	p("**usersig** is the UserSig function, a direct invocation; with the ledger it reads the UserID's item (`GetItem`, strongly consistent) before it signs. ")
-	p("moto is a Python server on this machine: its DynamoDB answers in milliseconds where the real one answers in single-digit milliseconds in-region, so these ratios overstate the ledger's cost.\n\n")
+	p("moto is one Python process on this machine serving Secrets Manager, SQS and DynamoDB: a `GetItem` with a warm SDK client takes %s there (median of 20), against a fraction of a millisecond for the whole Chat call to the emulator on loopback. ", ms(l.GetItem))
+	p("So on loopback the write cannot hide behind the Chat call, and the ratios below measure moto's latency: a warm sign-up with the ledger costs about one moto call more, and a cold one more again, as moto's one Python interpreter serves the function's `GetSecretValue` and `PutItem` in turn where two AWS services would serve them side by side. ")
+	p("Where Chat is a real network away, the overlap is what counts: see the far region below.\n\n")
 	p("| bootstrap | init | first reply, median | p90 | ÷ without | warm invocation, median | ÷ without |\n|---|---:|---:|---:|---:|---:|---:|\n")
 	for _, s := range l.Cold {
 		first, warm := "–", "–"
@@ -98,14 +189,14 @@ func (l *LedgerStats) section(p printer) {
 	if len(l.Far) == 0 {
 		return
 	}
-	p("Far region (%d fresh processes each; Chat %v of round trip away behind the proxy, DynamoDB and Secrets Manager on loopback, in the function's region). Cold floor: hello world's cold start + 3 RTT = %s.\n\n", l.FarRounds, l.RTT, ms(l.FarFloor()))
-	p("| bootstrap | first reply, median | p90 | ÷ floor | warm invocation, median |\n|---|---:|---:|---:|---:|\n")
+	p("Far region (%d fresh processes each, each followed by %d warm invocations; Chat %v of round trip away behind the proxy, DynamoDB and Secrets Manager on loopback, in the function's region). Cold floor: hello world's cold start + 3 RTT = %s; warm floor: 1 RTT.\n\n", l.FarRounds, l.FarWarm, l.RTT, ms(l.FarFloor()))
+	p("| bootstrap | first reply, median | p90 | ÷ floor | warm invocation, median | ÷ 1 RTT |\n|---|---:|---:|---:|---:|---:|\n")
 	for _, s := range l.Far {
-		fr := "–"
+		fr, wr := "–", "–"
 		if s.Name != "hello" {
-			fr = fmt.Sprintf("**%.3f×**", ratio(s.First(), l.FarFloor()))
+			fr, wr = fmt.Sprintf("**%.3f×**", ratio(s.First(), l.FarFloor())), fmt.Sprintf("%.3f×", ratio(s.Warm(), l.RTT))
 		}
-		p("| %s | %s | %s | %s | %s |\n", s.Name, ms(s.First()), ms(s.FirstQuantile(0.9)), fr, ms(s.Warm()))
+		p("| %s | %s | %s | %s | %s | %s |\n", s.Name, ms(s.First()), ms(s.FirstQuantile(0.9)), fr, ms(s.Warm()), wr)
 	}
 	p("\n")
 }

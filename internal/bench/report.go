@@ -180,7 +180,11 @@ func (r *Report) Markdown(w io.Writer) error {
 		p("- Linux kernel: %s\n", m.Kernel)
 	}
 	if m.Moto != "" {
-		p("- moto: %s (Secrets Manager and SQS, on loopback)\n", m.Moto)
+		services := "Secrets Manager and SQS"
+		if r.Ledger != nil {
+			services = "Secrets Manager, SQS and DynamoDB"
+		}
+		p("- moto: %s (%s, on loopback)\n", m.Moto, services)
 	}
 	p("\n")
 
