@@ -2,6 +2,7 @@ package handler_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 	"sync"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/chatsync/chat-lambdas/pkg/chat"
+	"github.com/chatsync/chat-lambdas/pkg/chatemu"
 	"github.com/chatsync/chat-lambdas/pkg/handler"
 )
 
@@ -151,5 +153,68 @@ func TestLedgerFailureIsTransient(t *testing.T) {
 	}
 	if strings.Contains(rep.Err.Message, "connection refused") || rep.Err.Message == "" {
 		t.Errorf("the reply's message %q: want one without the ledger's internal error", rep.Err.Message)
+	}
+}
+
+// gateCredentials is a CredentialsSource that answers only once gate is
+// closed: the emulator's credentials, or fail.
+type gateCredentials struct {
+	creds chat.Credentials
+	gate  chan struct{}
+}
+
+func (g gateCredentials) Credentials(ctx context.Context) (chat.Credentials, error) {
+	select {
+	case <-g.gate:
+		return g.creds, nil
+	case <-ctx.Done():
+		return chat.Credentials{}, ctx.Err()
+	case <-time.After(5 * time.Second):
+		return chat.Credentials{}, errors.New("the ledger read never came while the secret was read")
+	}
+}
+
+func (g gateCredentials) Refresh(ctx context.Context) (chat.Credentials, error) {
+	return g.Credentials(ctx)
+}
+
+// gateTombstones is the ledger's read side: it closes started when asked,
+// then answers deleted.
+type gateTombstones struct {
+	started chan struct{}
+	deleted bool
+}
+
+func (g gateTombstones) Deleted(context.Context, string) (bool, error) {
+	close(g.started)
+	return g.deleted, nil
+}
+
+// TestUserSigReadsLedgerAlongsideSecret: the UserSig function's ledger read
+// starts before the secret is in hand (a cold start's fetch), so that the
+// lockout adds no round trip of its own there: the secret here is given
+// only once the read has begun, and a function that read them in turn
+// would wait for it in vain.
+func TestUserSigReadsLedgerAlongsideSecret(t *testing.T) {
+	for _, deleted := range []bool{false, true} {
+		emu := chatemu.New(chatemu.Options{SDKAppID: 1400000000, Key: testKey})
+		started := make(chan struct{})
+		h := handler.NewUserSigHandler(handler.UserSigConfig{
+			Credentials: gateCredentials{creds: emu.Credentials(), gate: started},
+			Tombstones:  gateTombstones{started: started, deleted: deleted},
+			Logger:      discardLogger(),
+		})
+		raw, err := h.Invoke(context.Background(), []byte(`{"UserID":"alice"}`))
+		if err != nil {
+			t.Fatalf("deleted=%v: %v", deleted, err)
+		}
+		var env chat.Envelope
+		_ = json.Unmarshal(raw, &env)
+		switch {
+		case deleted && (env.ActionStatus != chat.StatusFail || env.ErrorCode != chat.CodeAccountNotFound):
+			t.Errorf("a deleted account: %s; want FAIL 70107", raw)
+		case !deleted && !strings.Contains(string(raw), `"UserSig":"`):
+			t.Errorf("a live account: %s; want a UserSig", raw)
+		}
 	}
 }

@@ -231,6 +231,7 @@ func (h *UserSigHandler) issue(ctx context.Context, id string) (UserSigReply, er
 	if err := chat.ValidateUserID(id); err != nil {
 		return UserSigReply{}, err
 	}
+	tombstone := h.tombstoned(ctx, id)
 	creds, err := h.cfg.Credentials.Credentials(ctx)
 	if err != nil {
 		return UserSigReply{}, credentialsError(err)
@@ -238,14 +239,8 @@ func (h *UserSigHandler) issue(ctx context.Context, id string) (UserSigReply, er
 	if creds.IsAdmin(id) {
 		return UserSigReply{}, errAdminIdentifier
 	}
-	if t := h.cfg.Tombstones; t != nil {
-		deleted, err := t.Deleted(ctx, id)
-		switch {
-		case err != nil:
-			return UserSigReply{}, ledgerError("the account ledger could not be read", err)
-		case deleted:
-			return UserSigReply{}, errAccountDeleted
-		}
+	if err := tombstone(); err != nil {
+		return UserSigReply{}, err
 	}
 	now := h.now()
 	return UserSigReply{
@@ -254,6 +249,29 @@ func (h *UserSigHandler) issue(ctx context.Context, id string) (UserSigReply, er
 		UserSig:  usersig.Generate([]byte(creds.Key), creds.SDKAppID, id, now, h.cfg.TTL),
 		ExpireAt: now.Unix() + int64(h.cfg.TTL/time.Second),
 	}, nil
+}
+
+// tombstoned starts reading whether id's account was deleted, when the
+// ledger is set, and returns the wait for the answer: errAccountDeleted, a
+// ledgerError when the ledger cannot be read (the caller fails closed), or
+// nil. The read runs alongside the secret's, which a cold start fetches.
+func (h *UserSigHandler) tombstoned(ctx context.Context, id string) (wait func() error) {
+	t := h.cfg.Tombstones
+	if t == nil {
+		return func() error { return nil }
+	}
+	done := make(chan error, 1)
+	go func() {
+		deleted, err := t.Deleted(ctx, id)
+		switch {
+		case err != nil:
+			err = ledgerError("the account ledger could not be read", err)
+		case deleted:
+			err = errAccountDeleted
+		}
+		done <- err
+	}()
+	return func() error { return <-done }
 }
 
 // credentialsError is the error of a UserSig that could not be made because
