@@ -25,10 +25,11 @@
 //   - Secret fetches: GetSecretValue calls during warm invocations, on a
 //     moto-backed secrets.Source (CountFetches).
 //   - Ledger: the import function's sign-up (SignUpPayload) and the UserSig
-//     function, each without and with LEDGER_TABLE (a table in moto's
-//     DynamoDB: CreateLedger, LedgerEnv), in cold sets of their own beside
-//     hello world, on loopback and in the far region (LedgerStats);
-//     CheckSignUps makes sure every sign-up was recorded and none queued.
+//     function, each without and with LEDGER_TABLE (a table in a moto of
+//     its own: StartLedgerDB), in cold sets of their own beside hello
+//     world, with Chat on loopback, NearRTT away and in the far region
+//     (LedgerStats); LedgerDB.CheckSignUps makes sure every sign-up was
+//     recorded and none queued.
 //
 // Report renders the results. Nothing here fails on a timing; TestSmoke
 // checks in seconds that every part works, the ledger's sets once over
