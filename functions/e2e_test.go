@@ -27,6 +27,7 @@ import (
 	"github.com/chatsync/chat-lambdas/internal/moto"
 	"github.com/chatsync/chat-lambdas/pkg/chat"
 	"github.com/chatsync/chat-lambdas/pkg/chatemu"
+	"github.com/chatsync/chat-lambdas/pkg/usersig"
 )
 
 const testKey = "5bd2850fff3ecb11d7c805251c51ee463a25727bddc2385f3fa8bfee1bb93b5e"
@@ -211,10 +212,39 @@ func TestBootstrapsWithSampleEvents(t *testing.T) {
 
 	const aliceID = "0f3c9a527a5e4c1b9d3e2b8f6a1c4d7e" // the sub of the sample lifecycle events' alice
 	w.emu.Seed(aliceID)
+	// UserSigs issued before the deletes, which a delete of one account
+	// must leave refused at login (70052) rather than able to register the
+	// account again.
+	if !w.emu.Has("bob") {
+		t.Fatal("bob, whom the batch delete names, was not imported")
+	}
+	sigs := map[string]string{}
+	for _, id := range []string{"alice", "carol"} {
+		sigs[id] = usersig.Generate([]byte(testKey), 1400000000, id, time.Now().Add(-time.Minute), time.Hour)
+		if err := w.emu.Login(id, sigs[id]); err != nil {
+			t.Fatalf("%s's login before the delete: %v", id, err)
+		}
+	}
+	kickedThenDeleted := func(id string, want func(t *testing.T, in []byte, r lambdatest.Result)) func(t *testing.T, in []byte, r lambdatest.Result) {
+		return func(t *testing.T, in []byte, r lambdatest.Result) {
+			want(t, in, r)
+			if _, kicked := w.emu.KickedAt(id); !kicked || w.emu.Has(id) {
+				t.Errorf("%s: kicked %v, still there %v; want kicked, then deleted", id, kicked, w.emu.Has(id))
+			}
+			if err := w.emu.Login(id, sigs[id]); chat.ErrorCode(err) != chat.CodeSigInvalidated || w.emu.Has(id) {
+				t.Errorf("%s's login with the UserSig issued before: %v, account back %v; want %d", id, err, w.emu.Has(id), chat.CodeSigInvalidated)
+			}
+		}
+	}
 	deleteEvents := []eventCase{
-		{"http-delete-path.json", wantHTTP(200)},
-		{"http-delete-body.json", wantHTTP(200)},
-		{"direct-delete.json", wantEnvelope("OK")},
+		{"http-delete-path.json", kickedThenDeleted("alice", wantHTTP(200))},
+		{"http-delete-body.json", func(t *testing.T, in []byte, r lambdatest.Result) {
+			wantHTTP(200)(t, in, r)
+			if _, kicked := w.emu.KickedAt("bob"); kicked || w.emu.Has("bob") {
+				t.Errorf("bob, deleted in a batch of two: kicked %v, still there %v; want deleted with no kick", kicked, w.emu.Has("bob"))
+			}
+		}},
+		{"direct-delete.json", kickedThenDeleted("carol", wantEnvelope("OK"))},
 		{"sqs-lifecycle-delete.json", func(t *testing.T, in []byte, r lambdatest.Result) {
 			var resp events.SQSEventResponse
 			if err := json.Unmarshal(r.Payload, &resp); r.Failed() || err != nil || len(resp.BatchItemFailures) != 0 {

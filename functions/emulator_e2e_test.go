@@ -67,6 +67,11 @@ func TestBootstrapsAgainstChatsyncEmulator(t *testing.T) {
 	if emu.Chat.Has("carol") {
 		t.Error("carol still in the emulator after the delete")
 	}
+	// The delete of one account kicked it first: the UserSig issued before
+	// is refused, and does not register carol again.
+	if err := emu.Chat.Login("carol", issued.UserSig); chat.ErrorCode(err) != chat.CodeSigInvalidated || emu.Chat.Has("carol") {
+		t.Errorf("login with the UserSig issued before the delete: %v, carol back %v; want %d", err, emu.Chat.Has("carol"), chat.CodeSigInvalidated)
+	}
 	// One secret read per cold start, through the stand-in, and no more.
 	if n := emu.Store.Calls(); n != 3 {
 		t.Errorf("the stand-in answered %d GetSecretValue calls, want 3 (one per function)", n)

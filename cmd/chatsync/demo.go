@@ -38,7 +38,7 @@ const demoSteps = `  1. a Cognito sign-up (PostConfirmation_ConfirmSignUp) impor
   4. an HTTP import
   5. an HTTP batch import
   6. a check (account_check)
-  7. an HTTP delete
+  7. an HTTP delete of one account: kicked, then deleted
   8. a direct delete of an account that does not exist (70107 in its
      ResultItem, still OK)
   9. the user deleted in Cognito (DeleteUser, via CloudTrail and
@@ -231,16 +231,23 @@ func (d *demo) steps() []demoStep {
 		{"Check (account_check through the Chat client)", func(ctx context.Context) ([]string, error) {
 			return d.check(ctx, append(everyone, "zoe"), []string{"zoe"})
 		}},
-		{"HTTP delete -> DeleteFunction", func(ctx context.Context) ([]string, error) {
-			return d.httpCall(ctx, http.MethodDelete, "/accounts/alice", "", http.StatusOK, func(env chat.Envelope) error {
+		{"HTTP delete -> DeleteFunction: kick, delete", func(ctx context.Context) ([]string, error) {
+			lines, err := d.httpCall(ctx, http.MethodDelete, "/accounts/alice", "", http.StatusOK, func(env chat.Envelope) error {
 				if len(env.ResultItem) != 1 || env.ResultItem[0].UserID != "alice" || env.ResultItem[0].ResultCode != 0 {
 					return fmt.Errorf("ResultItem %+v, want alice with ResultCode 0", env.ResultItem)
 				}
 				if d.stack.Emulator.Has("alice") {
 					return fmt.Errorf("alice is still in the emulator")
 				}
+				if _, kicked := d.stack.Emulator.KickedAt("alice"); !kicked {
+					return fmt.Errorf("alice was not kicked before the delete")
+				}
 				return nil
 			})
+			if err != nil {
+				return lines, err
+			}
+			return append(lines, "alice kicked (the UserSigs issued to her stop working), then deleted"), nil
 		}},
 		{"Direct delete of an absent account -> DeleteFunction", d.deleteAbsent},
 		{"Cognito DeleteUser (via EventBridge) -> DeleteFunction: kick, delete", d.userDeleted},

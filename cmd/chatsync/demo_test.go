@@ -28,6 +28,7 @@ func TestDemo(t *testing.T) {
 		`< 200 {"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":"","FailAccounts":[]}`,
 		"zoe NotImported",
 		"> DELETE /accounts/alice",
+		"alice kicked (the UserSigs issued to her stop working), then deleted",
 		`"ResultCode":70107`,
 		"[11/11] Final check",
 		"[9/11] Cognito DeleteUser (via EventBridge) -> DeleteFunction: kick, delete",
@@ -43,7 +44,7 @@ func TestDemo(t *testing.T) {
 		`< 403 {"error":{"code":"forbidden","message":"account deleted"}}`,
 		"(source signup, sub 6b1f9c2e-4d3a-4e5f-8a7b-9c0d1e2f3a4b) deleted at",
 		"PASS  11/11 steps ok",
-		"10 Chat requests to the emulator, 1 secret fetch",
+		"12 Chat requests to the emulator, 1 secret fetch",
 	)
 	if strings.Contains(r.stdout, "FAIL") || strings.Contains(r.stdout, "mismatch") {
 		t.Errorf("a step failed:\n%s", r.stdout)

@@ -113,7 +113,10 @@ func (p *processes) invoke(payload []byte) ([]byte, error) {
 // drained from their queue by its maximum number of consumers, and an
 // operator's direct invocations, all at once) against an emulator that
 // enforces Tencent's documented per-command caps. Not one account may
-// fail, and Chat refuses no request for its rate.
+// fail, and Chat refuses no request for its rate. Every delete of one
+// account (a lifecycle delete, DELETE /accounts/{userId}, a direct
+// invocation of one) kicks it first: the kicks counted are exactly those,
+// and they too stay under kick's cap.
 func TestTemplateDefaultsHoldTencentCaps(t *testing.T) {
 	if testing.Short() {
 		t.Skip("a 3-second load test")
@@ -138,6 +141,7 @@ func TestTemplateDefaultsHoldTencentCaps(t *testing.T) {
 	var (
 		failed, accounts, throttled atomic.Int64
 		seq                         atomic.Int64
+		singles                     atomic.Int64 // HTTP and direct deletes of one account, each a kick
 		problems                    sync.Map
 	)
 	fail := func(what string, n int) {
@@ -196,6 +200,7 @@ func TestTemplateDefaultsHoldTencentCaps(t *testing.T) {
 		}},
 		{"DELETE /accounts/{userId}", deletes, func() ([]byte, int) {
 			id := fmt.Sprintf("s%d", seq.Add(1))
+			singles.Add(1)
 			return httpEvent("DELETE", "/accounts/"+id, "", map[string]string{"userId": id}), 1
 		}},
 	}
@@ -303,21 +308,27 @@ func TestTemplateDefaultsHoldTencentCaps(t *testing.T) {
 			}
 		})
 	}
-	// An operator invoking the delete function directly, one request of
-	// 100 accounts after another (one process at a time).
+	// An operator invoking the delete function directly, one request after
+	// another (one process at a time), of 100 accounts and of one account
+	// (kicked first) in turn: one account_delete call each.
 	wg.Go(func() {
 		h := handler.NewDeleteHandler(handler.DeleteConfig{Chat: client(lim.deleteShare), Logger: log})
-		for time.Now().Before(stop) {
-			body, _ := json.Marshal(chat.DeleteRequest{DeleteItem: chat.Items(batch("x")[:chat.MaxPerCall])})
+		for i := 0; time.Now().Before(stop); i++ {
+			ids := batch("x")[:chat.MaxPerCall]
+			if i%2 == 1 {
+				ids = ids[:1]
+				singles.Add(1)
+			}
+			body, _ := json.Marshal(chat.DeleteRequest{DeleteItem: chat.Items(ids)})
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			raw, err := h.Invoke(ctx, body)
 			cancel()
 			var env chat.Envelope
 			if err != nil || json.Unmarshal(raw, &env) != nil || env.ActionStatus != chat.StatusOK {
-				fail(fmt.Sprintf("direct delete: %v %s", err, raw), chat.MaxPerCall)
+				fail(fmt.Sprintf("direct delete: %v %s", err, raw), len(ids))
 				continue
 			}
-			accounts.Add(chat.MaxPerCall)
+			accounts.Add(int64(len(ids)))
 		}
 	})
 	// The busiest second of each command, as the emulator counted it.
@@ -337,8 +348,8 @@ func TestTemplateDefaultsHoldTencentCaps(t *testing.T) {
 	wg.Wait()
 
 	secs := duration.Seconds()
-	t.Logf("%d accounts in %v; %d requests throttled; %d import and %d delete processes; %d lifecycle deletes queued at %d/s, %d done by %d consumers",
-		accounts.Load(), duration, throttled.Load(), imports.count, deletes.count, queued.Load(), cognitoMaxDeleteRate, lifecycleDone.Load(), lim.lifecycleDeleteConsumers)
+	t.Logf("%d accounts in %v; %d requests throttled; %d import and %d delete processes; %d lifecycle deletes queued at %d/s, %d done by %d consumers; %d HTTP and direct deletes of one account",
+		accounts.Load(), duration, throttled.Load(), imports.count, deletes.count, queued.Load(), cognitoMaxDeleteRate, lifecycleDone.Load(), lim.lifecycleDeleteConsumers, singles.Load())
 	for _, c := range []struct {
 		cmd string
 		cap int
@@ -361,6 +372,10 @@ func TestTemplateDefaultsHoldTencentCaps(t *testing.T) {
 		if n := emu.RateLimited(cmd); n > 0 {
 			t.Errorf("%s: Chat refused %d requests over its cap (60007); the template's limits let the stack exceed it", cmd, n)
 		}
+	}
+	// Every delete of one account kicked it once, and no batch did.
+	if got, want := int64(emu.Requests(chat.CmdKick)), lifecycleDone.Load()+singles.Load(); got != want || singles.Load() == 0 {
+		t.Errorf("%d kicks; want one per lifecycle delete (%d) and per HTTP or direct delete of one account (%d)", got, lifecycleDone.Load(), singles.Load())
 	}
 }
 

@@ -88,6 +88,12 @@ func (b deleteBody) ids() []string {
 	return ids
 }
 
+// run deletes the accounts ids of an HTTP request or a direct invocation,
+// after the checks every delete meets (the batch, each UserID, the app's
+// admin identifier). One account is kicked, then deleted
+// (kickThenDelete), so that its UserSigs stop working with it. A batch of
+// two or more is deleted without a kick: kick takes one account a call,
+// and the kicks of a large batch would not fit an HTTP request's time.
 func (h *DeleteHandler) run(ctx context.Context, ids []string) result {
 	r := result{out: outcome{command: chat.CmdDelete, userIDs: ids}}
 	if err := validateIDs(ids); err != nil {
@@ -96,12 +102,55 @@ func (h *DeleteHandler) run(ctx context.Context, ids []string) result {
 	if err := refuseAdmin(ctx, h.cfg.Credentials, ids...); err != nil {
 		return r.refused(err)
 	}
-	res, err := h.cfg.Chat.DeleteAccounts(ctx, ids)
+	var (
+		res chat.DeleteResult
+		err error
+	)
+	if id, one := oneAccount(ids); one {
+		r.out.userIDs = []string{id}
+		res, r.out.command, err = h.kickThenDelete(ctx, id)
+	} else {
+		res, err = h.cfg.Chat.DeleteAccounts(ctx, ids)
+	}
 	if err != nil {
-		return r.refused(err)
+		r = r.refused(err)
+		r.out.stats = res.Stats
+		return r
 	}
 	failed := len(res.Failed())
 	return r.answered(res, res.Stats, len(res.Items)-failed, failed)
+}
+
+// oneAccount reports whether ids, a validated batch, name exactly one
+// account (an ID repeated is one account), and which.
+func oneAccount(ids []string) (string, bool) {
+	for _, id := range ids[1:] {
+		if id != ids[0] {
+			return "", false
+		}
+	}
+	return ids[0], true
+}
+
+// kickThenDelete is how the delete of one account reaches Chat on every
+// path (lifecycle, HTTP, direct): kick first, so that every UserSig issued
+// for the account stops working (a login with one would register the
+// account again), then account_delete. A kick that fails ends it there:
+// the account is not deleted, err is the kick's error, and the caller
+// fails as for any other Chat failure, to be retried. Chat answers the
+// kick of an account that does not exist with 70107, which the Chat client
+// takes as done (no login state is left to end); the delete then answers
+// 70107 for it in its item: already gone, a success. cmd is the command
+// the work ended with, for the log; res.Stats counts both calls.
+func (h *DeleteHandler) kickThenDelete(ctx context.Context, id string) (res chat.DeleteResult, cmd string, err error) {
+	kick, err := h.cfg.Chat.Kick(ctx, id)
+	if err != nil {
+		res.Stats = kick
+		return res, chat.CmdKick, err
+	}
+	res, err = h.cfg.Chat.DeleteAccounts(ctx, []string{id})
+	res.Stats = kick.Add(res.Stats)
+	return res, chat.CmdDelete, err
 }
 
 // http handles DELETE /accounts/{userId} and POST /accounts/delete.

@@ -260,8 +260,8 @@ func (h *ImportHandler) lifecycle(iv *invocation, payload []byte) ([]byte, error
 }
 
 // lifecycle handles AdminDeleteUser and DeleteUser: the account is kicked
-// (its UserSigs stop working) and deleted. An account already gone counts
-// as deleted.
+// (its UserSigs stop working) and deleted, by kickThenDelete as every
+// delete of one account is. An account already gone counts as deleted.
 func (h *DeleteHandler) lifecycle(iv *invocation, payload []byte) ([]byte, error) {
 	out := outcome{event: "lifecycle"}
 	ev, d, reply, done := iv.lifecycle(payload, h.cfg.UserPoolID, true, &out)
@@ -280,17 +280,10 @@ func (h *DeleteHandler) lifecycle(iv *invocation, payload []byte) ([]byte, error
 	}
 	// The one place a lifecycle delete reaches Chat.
 	out.userIDs = []string{d.UserID}
-	out.command = chat.CmdKick
-	stats, err := h.cfg.Chat.Kick(ctx, d.UserID)
-	out.stats = stats
+	res, cmd, err := h.kickThenDelete(ctx, d.UserID)
+	out.command, out.stats = cmd, res.Stats
 	if err == nil {
-		out.command = chat.CmdDelete
-		var res chat.DeleteResult
-		res, err = h.cfg.Chat.DeleteAccounts(ctx, []string{d.UserID})
-		out.stats = out.stats.Add(res.Stats)
-		if err == nil {
-			err = res.Failure()
-		}
+		err = res.Failure()
 	}
 	return iv.lifecycleEnd(out, err, metrics.Deleted)
 }

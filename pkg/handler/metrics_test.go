@@ -49,7 +49,15 @@ func TestMetricsRecordWhatHappened(t *testing.T) {
 		{"refused input is not Failed", "import", nil, envOpts{}, func(t *testing.T) []byte { return []byte(`{"UserID":""}`) },
 			counts{metrics.Failed: 0, metrics.ChatCalls: 0}},
 		{"delete answered 70107 counts Deleted", "delete", nil, envOpts{}, func(t *testing.T) []byte { return []byte(`{"DeleteItem":[{"UserID":"ghost"}]}`) },
-			counts{metrics.Deleted: 1, metrics.Failed: 0}},
+			counts{metrics.Deleted: 1, metrics.Failed: 0, metrics.ChatCalls: 2, metrics.ChatErrors: 1}}, // the kick's 70107 is a FAIL envelope
+		{"one account kicked, then deleted", "delete", func(e *env) { e.emu.Seed("alice") }, envOpts{},
+			func(t *testing.T) []byte { return []byte(`{"DeleteItem":[{"UserID":"alice"}]}`) },
+			counts{metrics.Deleted: 1, metrics.ChatCalls: 2, metrics.ChatErrors: 0}},
+		{"kick failed: nothing deleted", "delete", func(e *env) {
+			e.emu.Seed("alice")
+			e.emu.Inject(chatemu.Fault{Command: chat.CmdKick, Code: 70403})
+		}, envOpts{}, func(t *testing.T) []byte { return []byte(`{"DeleteItem":[{"UserID":"alice"}]}`) },
+			counts{metrics.Deleted: 0, metrics.Failed: 1, metrics.ChatCalls: 1, metrics.ChatErrors: 1}},
 		{"delete refused by Chat", "delete", func(e *env) { e.emu.Inject(chatemu.Fault{Code: 71000, Times: 10}) }, envOpts{},
 			func(t *testing.T) []byte { return []byte(`{"DeleteItem":[{"UserID":"alice"},{"UserID":"bob"}]}`) },
 			counts{metrics.Deleted: 0, metrics.Failed: 2, metrics.ChatErrors: 1}},
