@@ -81,10 +81,28 @@ func find(set []ColdStats, name string) ColdStats {
 	return ColdStats{Name: name}
 }
 
-// FarFloor is the round-trip floor of a far cold start: a hello-world
-// function's cold start plus three round trips (TCP, TLS 1.3, the
-// request).
-func (r *Report) FarFloor() time.Duration { return find(r.Far, "hello").First() + 3*r.RTT }
+// ChatCalls is how many Chat requests an invocation of the bootstrap name
+// makes one after the other: the delete function's delete of one account
+// kicks it, then deletes it; every other bootstrap measured makes one.
+func ChatCalls(name string) int {
+	if name == "delete" {
+		return 2
+	}
+	return 1
+}
+
+// FarFloor is the round-trip floor of a far cold start of the bootstrap
+// name: a hello-world function's cold start plus two round trips for the
+// connection (TCP, TLS 1.3) and one per Chat request (ChatCalls).
+func (r *Report) FarFloor(name string) time.Duration {
+	return find(r.Far, "hello").First() + time.Duration(2+ChatCalls(name))*r.RTT
+}
+
+// FarWarmFloor is the round-trip floor of a far warm invocation of name:
+// one RTT per Chat request.
+func (r *Report) FarWarmFloor(name string) time.Duration {
+	return time.Duration(ChatCalls(name)) * r.RTT
+}
 
 func ratio(a, b time.Duration) float64 {
 	if b == 0 {
@@ -141,12 +159,12 @@ func (r *Report) Markdown(w io.Writer) error {
 		fimp, fnaive := find(r.Far, "import"), find(r.Far, "naive")
 		p("| cold import ÷ naive, far region | %.2f× | ≤ %.2f× | %s |\n", ratio(fimp.First(), fnaive.First()), GoalColdNaive, met(ratio(fimp.First(), fnaive.First()) <= GoalColdNaive))
 		for _, n := range []string{"import", "delete"} {
-			c := ratio(find(r.Far, n).First(), r.FarFloor())
-			p("| far cold %s ÷ floor (hello + 3 RTT) | %.3f× | ≤ %.2f× | %s |\n", n, c, GoalFar, met(c <= GoalFar))
+			c := ratio(find(r.Far, n).First(), r.FarFloor(n))
+			p("| far cold %s ÷ floor (hello + %d RTT) | %.3f× | ≤ %.2f× | %s |\n", n, 2+ChatCalls(n), c, GoalFar, met(c <= GoalFar))
 		}
 		for _, n := range []string{"import", "delete"} {
-			c := ratio(find(r.Far, n).Warm(), r.RTT)
-			p("| far warm %s ÷ floor (1 RTT) | %.3f× | ≤ %.2f× | %s |\n", n, c, GoalFar, met(c <= GoalFar))
+			c := ratio(find(r.Far, n).Warm(), r.FarWarmFloor(n))
+			p("| far warm %s ÷ floor (%d RTT) | %.3f× | ≤ %.2f× | %s |\n", n, ChatCalls(n), c, GoalFar, met(c <= GoalFar))
 		}
 	}
 	for _, s := range r.Sizes {
@@ -254,26 +272,25 @@ func (r *Report) coldSection(p printer) {
 	}
 	p("\n")
 	p("Secrets Manager alone (moto, a warm SDK client, median of 20 calls): %s.\n\n", ms(r.SecretFetch))
-	r.coldTable(p, r.Cold, "naive", 0)
+	r.coldTable(p, r.Cold, "naive", false)
 }
 
-func (r *Report) coldTable(p printer, set []ColdStats, base string, floor time.Duration) {
-	if floor > 0 {
-		p("| bootstrap | init (start → first poll) | first reply, median | p90 | ÷ floor | ÷ naive | warm invocation, median | ÷ 1 RTT |\n|---|---:|---:|---:|---:|---:|---:|---:|\n")
+// coldTable writes set's cold and warm figures, with the ratios to the far
+// floors of each bootstrap when far.
+func (r *Report) coldTable(p printer, set []ColdStats, base string, far bool) {
+	if far {
+		p("| bootstrap | init (start → first poll) | first reply, median | p90 | ÷ floor | ÷ naive | warm invocation, median | ÷ warm floor |\n|---|---:|---:|---:|---:|---:|---:|---:|\n")
 	} else {
 		p("| bootstrap | init (start → first poll) | first reply, median | p90 | ÷ naive | ÷ hello | warm invocation, median |\n|---|---:|---:|---:|---:|---:|---:|\n")
 	}
 	hello := find(set, "hello").First()
 	baseFirst := find(set, base).First()
 	for _, s := range set {
-		if floor > 0 {
-			warmRatio := "–"
+		if far {
+			warmRatio, floorRatio := "–", "–"
 			if s.Name != "hello" {
-				warmRatio = fmt.Sprintf("%.3f×", ratio(s.Warm(), r.RTT))
-			}
-			floorRatio := "–"
-			if s.Name != "hello" {
-				floorRatio = fmt.Sprintf("**%.3f×**", ratio(s.First(), floor))
+				warmRatio = fmt.Sprintf("%.3f×", ratio(s.Warm(), r.FarWarmFloor(s.Name)))
+				floorRatio = fmt.Sprintf("**%.3f×**", ratio(s.First(), r.FarFloor(s.Name)))
 			}
 			p("| %s | %s | %s | %s | %s | %.2f× | %s | %s |\n", s.Name, ms(s.Init()), ms(s.First()), ms(s.FirstQuantile(0.9)), floorRatio, ratio(s.First(), baseFirst), ms(s.Warm()), warmRatio)
 			continue
@@ -293,8 +310,9 @@ func (r *Report) farSection(p printer) {
 	p("and since the kernel completes the TCP handshake on loopback before the proxy sees the connection, the proxy charges it by holding the client's first bytes until one RTT after it accepted. ")
 	p("End to end, a new HTTPS connection then answers its first request after 3 RTT, as on a real path. ")
 	p("The functions get `CHAT_BASE_URL=https://127.0.0.1:port` (the proxy) and trust the emulator's self-signed certificate through `SSL_CERT_FILE` (and an `SSL_CERT_DIR` holding only it); Secrets Manager stays on loopback, in the function's own region.\n\n")
-	p("Floors: the cold floor is the hello-world cold start measured in the same run plus 3 RTT (TCP, TLS 1.3, the request) = %s; the warm floor is 1 RTT = %s.\n\n", ms(r.FarFloor()), ms(r.RTT))
-	r.coldTable(p, r.Far, "naive", r.FarFloor())
+	p("Floors: the cold floor is the hello-world cold start measured in the same run plus 3 RTT (TCP, TLS 1.3, the request) = %s; the warm floor is 1 RTT = %s. ", ms(r.FarFloor("import")), ms(r.RTT))
+	p("The delete function's invocation, a delete of one account, makes two requests in turn (it kicks the account, then deletes it, so that the user's UserSigs stop working): its floors are hello world plus 4 RTT = %s, and 2 RTT.\n\n", ms(r.FarFloor("delete")))
+	r.coldTable(p, r.Far, "naive", true)
 }
 
 func (r *Report) sizeSection(p printer) {
@@ -351,7 +369,7 @@ func (r *Report) notesSection(p printer) {
 	if len(r.Far) > 0 {
 		fimp, fnaive := find(r.Far, "import"), find(r.Far, "naive")
 		p("- **Far cold start: overlapping the Chat connection with the secret fetch.** At init, `setup.New` first makes the Chat client and calls `chatapi.Client.Warm`, which has the client's own transport dial the Chat endpoint (TCP and TLS: 2 RTT) in the background and keeps the connection in its pool without sending a request; the AWS SDK's start and the secret fetch run meanwhile. ")
-		p("The first request then costs 1 RTT. The naive function connects only after its init and pays the SDK and the fetch in series: here %s against our %s (floor %s). ", ms(fnaive.First()), ms(fimp.First()), ms(r.FarFloor()))
+		p("The first request then costs 1 RTT. The naive function connects only after its init and pays the SDK and the fetch in series: here %s against our %s (floor %s). ", ms(fnaive.First()), ms(fimp.First()), ms(r.FarFloor("import")))
 		p("On this machine the SDK's start and a fetch from moto on loopback take only milliseconds, so the naive function stays close to the floor too; on AWS, where Secrets Manager is a TLS connection and a call away, the series costs more and the overlap hides all of it as long as it is shorter than 2 RTT. The 0.9× goal against the naive function cannot be met here: both pay the same 3 round trips, against which the milliseconds of start-up the overlap hides are about 1%%; the far-region goal that applies is the floor, which is met.\n")
 	}
 	if len(r.Cold) > 0 {

@@ -11,6 +11,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"time"
 
@@ -35,6 +36,7 @@ var (
 
 	importBody = []byte(`{"UserID":"bench-user","Nick":"Bench"}`)
 	deleteBody = []byte(`{"DeleteItem":[{"UserID":"bench-gone"}]}`)
+	kickBody   = []byte(`{"UserID":"bench-gone"}`)
 )
 
 // RaisedRateLimits lifts the client's per-command limiter far above what a
@@ -46,6 +48,7 @@ func RaisedRateLimits() map[string]float64 {
 		chat.CmdMultiImport: math.MaxInt32,
 		chat.CmdDelete:      math.MaxInt32,
 		chat.CmdCheck:       math.MaxInt32,
+		chat.CmdKick:        math.MaxInt32,
 	}
 }
 
@@ -77,6 +80,7 @@ type WarmRig struct {
 	deleteM   *metrics.Handler
 	importURL string // signed once, up to "&random="
 	deleteURL string
+	kickURL   string
 }
 
 // NewWarmRig starts an emulator (over TLS when useTLS) and builds the
@@ -129,6 +133,7 @@ func NewWarmRig(emu *chatemu.Running, base string) (*WarmRig, error) {
 	q := "?sdkappid=" + strconv.Itoa(AppID) + "&identifier=administrator&usersig=" + url.QueryEscape(sig) + "&contenttype=json&random="
 	r.importURL = base + chatemu.Prefix + chat.CmdImport + q
 	r.deleteURL = base + chatemu.Prefix + chat.CmdDelete + q
+	r.kickURL = base + chatemu.Prefix + chat.CmdKick + q
 	for _, f := range []func(context.Context) error{r.InvokeImport, r.InvokeDelete, r.FloorImport, r.FloorDelete} {
 		if err := f(context.Background()); err != nil {
 			r.Close()
@@ -151,8 +156,8 @@ func (r *WarmRig) InvokeImport(context.Context) error {
 	return checkReply(r.importM.Invoke(r.ctx, ImportPayload))
 }
 
-// InvokeDelete is one warm direct invocation of the delete function:
-// account_delete of one (absent) account.
+// InvokeDelete is one warm direct invocation of the delete function: the
+// delete of one (absent) account, which kicks it, then deletes it.
 func (r *WarmRig) InvokeDelete(context.Context) error {
 	return checkReply(r.deleteM.Invoke(r.ctx, DeletePayload))
 }
@@ -164,12 +169,19 @@ func (r *WarmRig) FloorImport(ctx context.Context) error {
 	return r.floorCall(ctx, r.importURL, importBody)
 }
 
-// FloorDelete is FloorImport for account_delete.
+// FloorDelete makes the requests InvokeDelete makes with a bare
+// http.Client, in turn: kick (which answers 70107 for the absent account),
+// then account_delete.
 func (r *WarmRig) FloorDelete(ctx context.Context) error {
+	if err := r.floorCall(ctx, r.kickURL, kickBody, chat.CodeAccountNotFound); err != nil {
+		return err
+	}
 	return r.floorCall(ctx, r.deleteURL, deleteBody)
 }
 
-func (r *WarmRig) floorCall(ctx context.Context, signed string, body []byte) error {
+// floorCall posts body to the signed URL and decodes the reply, which must
+// be OK or carry one of the codes also accepted.
+func (r *WarmRig) floorCall(ctx context.Context, signed string, body []byte, also ...int) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, signed+strconv.FormatUint(uint64(rand.Uint32()), 10), bytes.NewReader(body))
 	if err != nil {
 		return err
@@ -188,7 +200,7 @@ func (r *WarmRig) floorCall(ctx context.Context, signed string, body []byte) err
 	if err := json.Unmarshal(raw, &env); err != nil {
 		return err
 	}
-	if env.ActionStatus != chat.StatusOK {
+	if env.ActionStatus != chat.StatusOK && !slices.Contains(also, env.ErrorCode) {
 		return fmt.Errorf("floor: %s", raw)
 	}
 	return nil
