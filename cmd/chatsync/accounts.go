@@ -11,8 +11,12 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/chatsync/chat-lambdas/pkg/chat"
 	"github.com/chatsync/chat-lambdas/pkg/chatapi"
+	"github.com/chatsync/chat-lambdas/pkg/config"
+	"github.com/chatsync/chat-lambdas/pkg/ledger"
 )
 
 // sliceSize is how many UserIDs accounts hands the client at once: four
@@ -26,18 +30,25 @@ Accounts imports, deletes or checks Chat accounts by UserID, for operators.
 The UserIDs come from the arguments, from -f FILE, or from stdin ("-" as an
 argument, or -f -): one per line; blank lines and lines starting with # are
 ignored. Every UserID is checked before the first call, and repeated ones
-are sent once. The client sends them in calls of 100 (Tencent's limit),
+are sent once. The app's admin identifier is never imported or deleted. The client sends them in calls of 100 (Tencent's limit),
 within Tencent's rate caps, retrying transient errors.
 
   import  creates the accounts (no Nick or FaceUrl); an existing one is a success
-  delete  deletes them; one that does not exist (70107) counts as deleted.
-          Deleted UserIDs cannot be imported again for 3 months on paid editions.
+  delete  kicks each account (its UserSigs stop working, so no old one can log
+          in and register it again), then deletes them; one that does not
+          exist (70107) counts as deleted. Deleted UserIDs cannot be imported
+          again for 3 months on paid editions.
   check   prints "UserID<TAB>Imported" or "UserID<TAB>NotImported" for each
 
 Failures are printed on stdout as "UserID<TAB>failed<TAB>reason" (with -v
 every outcome is), and a summary on stderr. A progress bar is drawn on
 stderr for more than 200 UserIDs when stderr is a terminal, or always with
 -progress. The exit status is 1 when any account failed.
+
+With the ledger (-ledger-table TABLE, or env LEDGER_TABLE), import records
+the accounts (source api) and clears their tombstones, and delete writes
+their tombstones first, so that the UserSig function refuses them, as the
+stack's own imports and deletes do.
 
 It needs the real service (see the backend flags): it refuses to run on the
 emulator unless -emulator says so, so that nobody thinks real accounts
@@ -53,6 +64,7 @@ type accountsOptions struct {
 	verbose  bool
 	timeout  time.Duration
 	seed     string
+	table    string
 }
 
 func accountsFlags() (*flag.FlagSet, *accountsOptions) {
@@ -63,6 +75,7 @@ func accountsFlags() (*flag.FlagSet, *accountsOptions) {
 	fs.BoolVar(&o.verbose, "v", false, "print every account's outcome, not only failures")
 	fs.DurationVar(&o.timeout, "timeout", 30*time.Minute, "give up on calls not done after this long")
 	fs.StringVar(&o.seed, "seed", "", "with -emulator: `IDS` (comma-separated) to create in the emulator first, so that check or delete have accounts to find")
+	fs.StringVar(&o.table, "ledger-table", "", "the ledger table `NAME` (env LEDGER_TABLE): import records the accounts, delete tombstones them")
 	return fs, o
 }
 
@@ -85,6 +98,13 @@ func (c *cli) accounts(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	table := strings.TrimSpace(o.table)
+	if table == "" {
+		table = strings.TrimSpace(c.getenv(config.EnvLedgerTable))
+	}
+	if err := config.LedgerTable(table); err != nil {
+		return usagef("%s", strings.Replace(err.Error(), config.EnvLedgerTable, "-ledger-table", 1))
+	}
 	remote, seed, err := c.remoteAndSeed(fs, &o.backend, o.seed)
 	if err != nil {
 		return err
@@ -102,12 +122,28 @@ func (c *cli) accounts(ctx context.Context, args []string) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
+	if op != "check" {
+		creds, err := stack.Credentials().Credentials(ctx)
+		if err != nil {
+			return err
+		}
+		if i := slices.IndexFunc(ids, creds.IsAdmin); i >= 0 {
+			return usagef("UserID %q is the app's admin identifier: chatsync never imports or deletes it", ids[i])
+		}
+	}
+	t := &tally{op: op, verbose: o.verbose, w: c.stdout, start: time.Now()}
+	if table != "" && op != "check" {
+		awsCfg, err := c.awsConfig(ctx, "accounts -ledger-table")
+		if err != nil {
+			return err
+		}
+		t.ledger = openLedger(awsCfg, table)
+	}
 
 	var bar *progress
 	if o.progress || (len(ids) > progressThreshold && isTerminal(c.stderr)) {
 		bar = newProgress(c.stderr, op, len(ids))
 	}
-	t := &tally{op: op, verbose: o.verbose, w: c.stdout, start: time.Now()}
 	for lo := 0; lo < len(ids); lo += sliceSize {
 		if ctx.Err() != nil {
 			t.skipped = len(ids) - lo
@@ -195,6 +231,7 @@ type tally struct {
 	verbose bool
 	w       io.Writer
 	start   time.Time
+	ledger  *ledger.Ledger // nil: no ledger
 
 	ok, other, failed, skipped int // other: absent (delete) or not imported (check)
 	stats                      chat.Stats
@@ -206,8 +243,18 @@ func (t *tally) run(ctx context.Context, client *chatapi.Client, ids []string) e
 	switch t.op {
 	case "import":
 		accounts := make([]chat.Account, len(ids))
+		recs := make([]chat.Record, len(ids))
 		for i, id := range ids {
 			accounts[i] = chat.Account{UserID: id}
+			recs[i] = chat.Record{UserID: id, Source: chat.SourceAPI}
+		}
+		// Recorded before the import, as the import function does: an
+		// item whose account is missing is harmless, an account missing
+		// from the ledger is one nobody finds.
+		if t.ledger != nil {
+			if err := t.ledger.Record(ctx, recs); err != nil {
+				return fmt.Errorf("the ledger could not record the accounts (none imported): %w", err)
+			}
 		}
 		res, err := client.ImportAccounts(ctx, accounts)
 		if err != nil {
@@ -226,7 +273,18 @@ func (t *tally) run(ctx context.Context, client *chatapi.Client, ids []string) e
 			t.note(&t.ok, id, "imported")
 		}
 	case "delete":
-		res, err := client.DeleteAccounts(ctx, ids)
+		// The tombstones come first, so that the UserSig function refuses
+		// these accounts from now on, even if this run stops half-way.
+		if t.ledger != nil {
+			if err := t.ledger.Tombstone(ctx, ids); err != nil {
+				return fmt.Errorf("the ledger could not record the deletes (none deleted): %w", err)
+			}
+		}
+		kicked := t.kick(ctx, client, ids)
+		if len(kicked) == 0 {
+			return nil
+		}
+		res, err := client.DeleteAccounts(ctx, kicked)
 		if err != nil {
 			return err
 		}
@@ -261,6 +319,39 @@ func (t *tally) run(ctx context.Context, client *chatapi.Client, ids []string) e
 		}
 	}
 	return nil
+}
+
+// kickers bounds the kicks a slice has in flight: kick takes one account a
+// call, and the client's limiter keeps them within Tencent's cap.
+const kickers = 16
+
+// kick kicks every account of ids and returns those kicked (an absent one,
+// 70107, counts as kicked: its delete answers 70107 too). An account whose
+// kick failed is counted failed and not deleted: its UserSigs still work.
+func (t *tally) kick(ctx context.Context, client *chatapi.Client, ids []string) []string {
+	ok := make([]bool, len(ids))
+	stats := make([]chat.Stats, len(ids))
+	errs := make([]error, len(ids))
+	var g errgroup.Group
+	g.SetLimit(kickers)
+	for i, id := range ids {
+		g.Go(func() error {
+			stats[i], errs[i] = client.Kick(ctx, id)
+			ok[i] = errs[i] == nil
+			return nil
+		})
+	}
+	_ = g.Wait()
+	var kicked []string
+	for i, id := range ids {
+		t.stats = t.stats.Add(stats[i])
+		if !ok[i] {
+			t.fail(id, "kick failed, not deleted: "+oneField(chat.PublicMessage(errs[i])))
+			continue
+		}
+		kicked = append(kicked, id)
+	}
+	return kicked
 }
 
 // note counts an account's outcome in *n and, with -v, prints it as

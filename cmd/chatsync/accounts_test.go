@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -10,9 +11,11 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chatsync/chat-lambdas/pkg/chat"
 	"github.com/chatsync/chat-lambdas/pkg/chatemu"
+	"github.com/chatsync/chat-lambdas/pkg/usersig"
 )
 
 const testAppID = 1400000000
@@ -215,4 +218,76 @@ func TestReadIDs(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestAccountsDeleteKicksAndTombstones: accounts delete kicks every
+// account before it deletes it, so that a UserSig issued before the
+// delete can no longer log in (and register the account again); with the
+// ledger, import records the accounts and delete tombstones them.
+func TestAccountsDeleteKicksAndTombstones(t *testing.T) {
+	w := newReconcileWorld(t, 1)
+	accounts := func(args ...string) result {
+		t.Helper()
+		return runCLI(t, runOpts{env: map[string]string{}}, append(append([]string{"accounts"}, w.args...), args...)...)
+	}
+	accounts("import", "alice", "bob", "carol").want(t, exitOK, "import: 3 UserIDs: 3 imported")
+	for _, id := range []string{"alice", "bob", "carol"} {
+		if rec, ok, err := w.ledger.Get(context.Background(), id); err != nil || !ok || !rec.Live() || rec.Source != chat.SourceAPI {
+			t.Fatalf("ledger item of %s after the import: %+v, %v, %v; want a live api item", id, rec, ok, err)
+		}
+	}
+	sig := usersig.Generate([]byte("sync-test-key"), testAppID, "alice", time.Now(), time.Hour)
+	if err := w.emu.Login("alice", sig); err != nil {
+		t.Fatalf("alice's login before the delete: %v", err)
+	}
+
+	// A kick that fails for good: bob is reported failed and kept (his
+	// UserSigs still work), with no account_delete call.
+	w.emu.Inject(chatemu.Fault{Command: chat.CmdKick, Code: 71000, Times: 1})
+	deletes := w.emu.Requests(chat.CmdDelete)
+	accounts("delete", "bob").want(t, exitFailure, "delete: 1 UserID: 0 deleted, 0 already absent, 1 failed", "bob\tfailed\tkick failed, not deleted")
+	if !w.emu.Has("bob") || w.emu.Requests(chat.CmdDelete) != deletes {
+		t.Errorf("bob after a failed kick: in Chat %v, %d delete calls; want kept, none", w.emu.Has("bob"), w.emu.Requests(chat.CmdDelete)-deletes)
+	}
+
+	r := accounts("-v", "delete", "alice", "bob", "carol", "ghost")
+	r.want(t, exitOK, "delete: 4 UserIDs: 3 deleted, 1 already absent, 0 failed", "ghost\tabsent")
+	if w.emu.Has("alice") || w.emu.Has("bob") || w.emu.Has("carol") {
+		t.Errorf("after the delete: alice %v, bob %v, carol %v in Chat; want none", w.emu.Has("alice"), w.emu.Has("bob"), w.emu.Has("carol"))
+	}
+	for _, id := range []string{"alice", "bob", "carol"} {
+		if _, ok := w.emu.KickedAt(id); !ok {
+			t.Errorf("%s deleted without a kick", id)
+		}
+	}
+	if err := w.emu.Login("alice", sig); err == nil || w.emu.Has("alice") {
+		t.Errorf("alice's old UserSig after the delete: %v, account back %v; want it refused", err, w.emu.Has("alice"))
+	}
+	for _, id := range []string{"alice", "bob", "carol", "ghost"} {
+		if rec, ok, err := w.ledger.Get(context.Background(), id); err != nil || !ok || rec.Live() {
+			t.Errorf("ledger item of %s after the delete: %+v, %v, %v; want a tombstone", id, rec, ok, err)
+		}
+	}
+
+	// A later import clears the tombstone.
+	accounts("import", "carol").want(t, exitOK, "import: 1 UserID: 1 imported")
+	if rec, _, _ := w.ledger.Get(context.Background(), "carol"); !rec.Live() {
+		t.Errorf("carol after a new import: %+v, want live", rec)
+	}
+}
+
+// TestAccountsRefuseAdmin: import and delete never touch the app's admin
+// identifier, and refuse the whole list before any Chat call.
+func TestAccountsRefuseAdmin(t *testing.T) {
+	emu := startChat(t)
+	key := writeFile(t, "secret.json", fmt.Sprintf(`{"sdkAppId":%d,"secretKey":%q,"adminIdentifier":"administrator"}`, testAppID, testKey))
+	for _, op := range []string{"import", "delete"} {
+		before := emu.TotalRequests()
+		r := runCLI(t, runOpts{}, "accounts", "-key-file", key, "-base-url", emu.URL, op, "alice", "administrator")
+		r.want(t, exitUsage, `UserID "administrator" is the app's admin identifier: chatsync never imports or deletes it`)
+		if n := emu.TotalRequests() - before; n != 0 {
+			t.Errorf("%s: %d Chat requests, want none", op, n)
+		}
+	}
+	runCLI(t, runOpts{}, "accounts", "-key-file", key, "-base-url", emu.URL, "check", "administrator").want(t, exitOK, "check: 1 UserID:")
 }
