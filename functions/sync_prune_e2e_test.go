@@ -3,6 +3,7 @@ package functions_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"runtime"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/chatsync/chat-lambdas/internal/cognitotest"
@@ -32,6 +34,7 @@ type pruneWorld struct {
 	users   []cognito.User
 	ledger  *ledger.Ledger
 	orphans []string
+	env     []string // the functions' environment, with the ledger
 	url     string
 	sync    *lambdatest.Process
 }
@@ -41,7 +44,7 @@ func newPruneWorld(t *testing.T) *pruneWorld {
 	w := &pruneWorld{world: newWorld(t)}
 	ctx := context.Background()
 	env, l := withLedger(t, w.world)
-	w.ledger = l
+	w.ledger, w.env = l, env
 	w.pool = cognitotest.NewPool(t, cip.NewFromConfig(w.moto.Config()), moto.UniqueName(t, "pool"))
 	var specs []cognitotest.NewUser
 	for i := range 20 {
@@ -162,6 +165,89 @@ func TestScheduledSyncPartialPrunesNothing(t *testing.T) {
 	for _, id := range w.orphans {
 		if r, _, _ := w.ledger.Get(context.Background(), id); !w.emu.Has(id) || !r.Live() {
 			t.Errorf("orphan %s pruned after a partial listing", id)
+		}
+	}
+}
+
+// TestScheduledSyncPrunesReturned: an account that came back after its
+// delete is pruned by the scheduled sync. A pool user with an account gets
+// a UserSig from the UserSig function; the user is deleted from the pool
+// and the account by a direct delete (no kick: its tombstone locks the
+// user out of new UserSigs, but the old one stays good); a login with the
+// old UserSig registers the account again. The run's prune finds it among
+// the recent tombstones, kicks and deletes it and keeps the tombstone, so
+// the old UserSig is refused from then on. A tombstone older than the
+// window is not checked.
+func TestScheduledSyncPrunesReturned(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("the bootstraps are Linux programs")
+	}
+	w := newPruneWorld(t)
+	ctx := context.Background()
+	del := start(t, build(t, "delete"), w.env)
+	sig := start(t, build(t, "usersig"), w.env)
+	back := w.users[1]
+	id := chat.SubUserID(back.Attributes["sub"])
+	if err := w.ledger.Record(ctx, []chat.Record{{UserID: id, Sub: back.Attributes["sub"], Username: back.Username, PoolID: w.pool.ID, Source: chat.SourceSignup}}); err != nil {
+		t.Fatal(err)
+	}
+	w.emu.Seed(id)
+	_, oldSig := userSigDirect(t, sig, id)
+	if oldSig == "" {
+		t.Fatal("no UserSig for a live account")
+	}
+	if _, err := w.pool.API.AdminDeleteUser(ctx, &cip.AdminDeleteUserInput{UserPoolId: aws.String(w.pool.ID), Username: aws.String(back.Username)}); err != nil {
+		t.Fatal(err)
+	}
+	if r := call(t, del, []byte(`{"DeleteItem":[{"UserID":"`+id+`"}]}`), 10*time.Second); !strings.Contains(string(r.Payload), `"OK"`) {
+		t.Fatalf("direct delete: %s %s", r.Payload, r.Error)
+	}
+	deleted := ledgerItem(t, w.ledger, id).DeletedAt
+	if env, us := userSigDirect(t, sig, id); us != "" || env.ErrorCode != 70107 {
+		t.Fatalf("UserSig after the delete: %+v; want the lockout", env)
+	}
+	if err := w.emu.Login(id, oldSig); err != nil || !w.emu.Has(id) {
+		t.Fatalf("login with the old UserSig: %v: want the account registered again", err)
+	}
+	// A tombstone older than the window, its account in Chat: left alone.
+	const oldSub = "f0000000-dead-4000-8000-000000000000"
+	old := chat.SubUserID(oldSub)
+	if err := w.ledger.Record(ctx, []chat.Record{{UserID: old, Sub: oldSub, PoolID: w.pool.ID, Source: chat.SourceSignup}}); err != nil {
+		t.Fatal(err)
+	}
+	then := time.Now().Add(-poolsync.ReturnWindow - time.Hour)
+	if err := ledger.New(dynamodb.NewFromConfig(w.moto.Config()), w.ledger.Table(), func() time.Time { return then }).Tombstone(ctx, []string{old}); err != nil {
+		t.Fatal(err)
+	}
+	w.emu.Seed(old)
+
+	w.schedule(t)
+	w.pump(t, func(poolsync.Message) bool { return false })
+	if w.emu.Has(id) {
+		t.Fatalf("the returned account is still in Chat\n%s", w.sync.Stdout)
+	}
+	if _, kicked := w.emu.KickedAt(id); !kicked {
+		t.Error("the returned account was not kicked")
+	}
+	var ce *chat.Error
+	if err := w.emu.Login(id, oldSig); !errors.As(err, &ce) || ce.Code != chat.CodeSigInvalidated {
+		t.Errorf("login with the old UserSig after the prune: %v; want 70052", err)
+	}
+	if r := ledgerItem(t, w.ledger, id); r.Live() || !r.DeletedAt.Equal(deleted) {
+		t.Errorf("ledger item %+v: want the tombstone of %s kept", r, deleted)
+	}
+	if !w.emu.Has(old) {
+		t.Error("a tombstone older than the window was acted on")
+	}
+	for _, id := range w.orphans {
+		if w.emu.Has(id) {
+			t.Errorf("live orphan %s still in Chat", id)
+		}
+	}
+	log := w.sync.Stdout.String()
+	for _, want := range []string{`"returned":1`, `"userId":"` + id + `"`, "returned: in Chat again after its delete"} {
+		if !strings.Contains(log, want) {
+			t.Errorf("the log lacks %s\n%s", want, log)
 		}
 	}
 }

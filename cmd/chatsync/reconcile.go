@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 
@@ -159,17 +160,33 @@ func openLedger(cfg aws.Config, table string) *ledger.Ledger {
 
 // adoptCounts are what -adopt did.
 type adoptCounts struct {
-	Given    int `json:"given"`
-	Adopted  int `json:"adopted"` // in Chat: recorded (or, in a dry run, would be)
-	WithSub  int `json:"withSub"` // of Adopted, recorded with a sub
-	NotFound int `json:"notInChat"`
-	Failed   int `json:"failed"`
+	Given     int `json:"given"`
+	Adopted   int `json:"adopted"` // in Chat: recorded (or, in a dry run, would be)
+	WithSub   int `json:"withSub"` // of Adopted, recorded with a sub
+	NotFound  int `json:"notInChat"`
+	Protected int `json:"protected"` // the app's admin identifier: never recorded
+	Failed    int `json:"failed"`
 }
 
-// adopt checks ids in Chat and records those that exist as adopted.
-func adopt(ctx context.Context, ch poolsync.Chat, l *ledger.Ledger, x *poolIndex, pool string, ids []string, dryRun bool, out io.Writer) (adoptCounts, error) {
+// adoption is what an -adopt run works with.
+type adoption struct {
+	chat   poolsync.Chat
+	ledger *ledger.Ledger
+	index  *poolIndex
+	pool   string
+	admin  string // the app's admin identifier: never recorded, so never pruned
+	dryRun bool
+	out    io.Writer
+}
+
+// adopt checks ids in Chat and records those that exist as adopted; the
+// admin identifier is left out before the check (counted protected).
+func (a adoption) adopt(ctx context.Context, ids []string) (adoptCounts, error) {
 	c := adoptCounts{Given: len(ids)}
-	res, err := ch.CheckAccounts(ctx, ids)
+	if ids = a.withoutAdmin(ids, &c); len(ids) == 0 {
+		return c, nil
+	}
+	res, err := a.chat.CheckAccounts(ctx, ids)
 	if err != nil {
 		c.Failed = len(ids)
 		return c, fmt.Errorf("adopt: account_check: %w", err)
@@ -179,16 +196,16 @@ func adopt(ctx context.Context, ch poolsync.Chat, l *ledger.Ledger, x *poolIndex
 		switch {
 		case it.ResultCode != chat.CodeOK:
 			c.Failed++
-			fmt.Fprintf(out, "%s\tfailed\tadopt: account_check code %d\n", it.UserID, it.ResultCode)
+			fmt.Fprintf(a.out, "%s\tfailed\tadopt: account_check code %d\n", it.UserID, it.ResultCode)
 		case it.AccountStatus != chat.Imported:
 			c.NotFound++
-			fmt.Fprintf(out, "%s\tnot-in-chat\tadopt: no such account in Chat\n", it.UserID)
+			fmt.Fprintf(a.out, "%s\tnot-in-chat\tadopt: no such account in Chat\n", it.UserID)
 		default:
-			r := chat.Record{UserID: it.UserID, PoolID: pool, Source: chat.SourceAdopted}
-			if u, ok := x.owner[it.UserID]; ok {
+			r := chat.Record{UserID: it.UserID, PoolID: a.pool, Source: chat.SourceAdopted}
+			if u, ok := a.index.owner[it.UserID]; ok {
 				r.Sub, r.Username = u.Attributes["sub"], u.Username
 			} else {
-				r.Sub = subOfUserID(x.mapping, it.UserID)
+				r.Sub = subOfUserID(a.index.mapping, it.UserID)
 			}
 			if r.Sub != "" {
 				c.WithSub++
@@ -197,15 +214,29 @@ func adopt(ctx context.Context, ch poolsync.Chat, l *ledger.Ledger, x *poolIndex
 		}
 	}
 	c.Adopted = len(recs)
-	if dryRun || len(recs) == 0 {
+	if a.dryRun || len(recs) == 0 {
 		return c, nil
 	}
-	if err := l.Record(ctx, recs); err != nil {
+	if err := a.ledger.Record(ctx, recs); err != nil {
 		c.Failed += len(recs)
 		c.Adopted = 0
 		return c, fmt.Errorf("adopt: %w", err)
 	}
 	return c, nil
+}
+
+// withoutAdmin returns ids without the app's admin identifier, which is
+// never recorded (a recorded admin account would be one prune could reach),
+// and reports it as protected.
+func (a adoption) withoutAdmin(ids []string, c *adoptCounts) []string {
+	return slices.DeleteFunc(slices.Clone(ids), func(id string) bool {
+		if !(chat.Credentials{Admin: a.admin}).IsAdmin(id) {
+			return false
+		}
+		c.Protected++
+		fmt.Fprintf(a.out, "%s\tprotected\tadopt: the app's admin identifier is never recorded\n", id)
+		return true
+	})
 }
 
 // prunePool runs the prune after a complete listing and prints each
@@ -230,8 +261,13 @@ func summarizePrune(w io.Writer, pool string, c poolsync.PruneCounts, dryRun boo
 	if dryRun {
 		verb = "would be pruned"
 	}
-	fmt.Fprintf(w, "prune %s: %d live ledger items; %d kept (no sub, another pool, or api); %d considered; %s: %d %s, %d protected, %d refused, %d failed (guard: at most %d)\n",
-		pool, c.Live, c.Kept, c.Considered, plural(c.Orphans, "orphan", "orphans"), c.Pruned, verb, c.Protected, c.Refused, c.Failed, c.MaxPrune)
+	unanswered := ""
+	if c.CheckFailed > 0 {
+		unanswered = fmt.Sprintf(", %d unanswered", c.CheckFailed)
+	}
+	fmt.Fprintf(w, "prune %s: %d live ledger items; %d kept (no sub, another pool, or api); %d considered; %s of the last %d days, %d checked in Chat: %d returned%s; %s: %d %s, %d protected, %d refused, %d failed (guard: at most %d)\n",
+		pool, c.Live, c.Kept, c.Considered, plural(c.Tombstones, "tombstone", "tombstones"), int(poolsync.ReturnWindow.Hours()/24), c.Checked, c.Returned, unanswered,
+		plural(c.Orphans, "orphan", "orphans"), c.Pruned, verb, c.Protected, c.Refused, c.Failed, c.MaxPrune)
 }
 
 // errIncomplete is why a prune did not run.

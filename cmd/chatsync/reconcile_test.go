@@ -2,20 +2,35 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/chatsync/chat-lambdas/internal/cognitotest"
 	"github.com/chatsync/chat-lambdas/internal/moto"
 	"github.com/chatsync/chat-lambdas/pkg/chat"
+	"github.com/chatsync/chat-lambdas/pkg/chatapi"
 	"github.com/chatsync/chat-lambdas/pkg/chatemu"
 	"github.com/chatsync/chat-lambdas/pkg/cognito"
+	"github.com/chatsync/chat-lambdas/pkg/config"
 	"github.com/chatsync/chat-lambdas/pkg/ledger"
+	"github.com/chatsync/chat-lambdas/pkg/poolsync"
+	"github.com/chatsync/chat-lambdas/pkg/usersig"
 )
+
+// reconcileKey is the emulator's key in a reconcileWorld.
+const reconcileKey = "sync-test-key"
 
 // reconcileWorld is a pool on moto with users mapped by sub, a Chat
 // emulator and a ledger table on moto's DynamoDB.
@@ -24,6 +39,7 @@ type reconcileWorld struct {
 	users  []cognito.User
 	emu    *chatemu.Running
 	ledger *ledger.Ledger
+	api    *dynamodb.Client // the ledger's DynamoDB
 	args   []string
 }
 
@@ -42,9 +58,9 @@ func newReconcileWorld(t *testing.T, n int) *reconcileWorld {
 	if err := ledger.CreateTable(context.Background(), api, table); err != nil {
 		t.Fatal(err)
 	}
-	w.ledger = ledger.New(api, table, nil)
-	w.emu = chatemu.StartTest(t, chatemu.Options{SDKAppID: testAppID, Key: "sync-test-key"})
-	key := writeFile(t, "secret.json", `{"sdkAppId":1400000000,"secretKey":"sync-test-key","adminIdentifier":"administrator"}`)
+	w.ledger, w.api = ledger.New(api, table, nil), api
+	w.emu = chatemu.StartTest(t, chatemu.Options{SDKAppID: testAppID, Key: reconcileKey})
+	key := writeFile(t, "secret.json", `{"sdkAppId":1400000000,"secretKey":"`+reconcileKey+`","adminIdentifier":"administrator"}`)
 	w.args = []string{"-key-file", key, "-base-url", w.emu.URL, "-ledger-table", table}
 	return w
 }
@@ -207,5 +223,259 @@ func TestSyncAdopt(t *testing.T) {
 	}
 	if _, ok, _ := w.ledger.Get(context.Background(), "ghost"); ok {
 		t.Error("an account Chat lacks was recorded")
+	}
+}
+
+// deleteWithoutKick deletes ids as an HTTP or direct delete does:
+// account_delete and the tombstone, no kick, so the UserSigs issued before
+// stay good for a login.
+func (w *reconcileWorld) deleteWithoutKick(t *testing.T, ids ...string) {
+	t.Helper()
+	client, err := chatapi.New(chatapi.Config{BaseURL: w.emu.URL, Credentials: chatapi.StaticCredentials(w.emu.Credentials())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := client.DeleteAccounts(context.Background(), ids)
+	if err != nil || res.Err() != nil {
+		t.Fatalf("account_delete: %v, %v", err, res.Err())
+	}
+	if err := w.ledger.Tombstone(context.Background(), ids); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// removeFromPool deletes u from the Cognito pool (no lifecycle event
+// follows: nothing but a prune can notice).
+func (w *reconcileWorld) removeFromPool(t *testing.T, u cognito.User) {
+	t.Helper()
+	if _, err := w.pool.API.AdminDeleteUser(context.Background(), &cip.AdminDeleteUserInput{UserPoolId: aws.String(w.pool.ID), Username: aws.String(u.Username)}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// tombstones records n accounts as sign-ups of this pool whose users are
+// gone, tombstoned at the time at; with inChat their accounts are in Chat
+// again (imported directly in the emulator), as after a login.
+func (w *reconcileWorld) tombstones(t *testing.T, prefix string, n int, at time.Time, inChat bool) []string {
+	t.Helper()
+	ids := w.orphans(t, prefix, n)
+	if err := ledger.New(w.api, w.ledger.Table(), func() time.Time { return at }).Tombstone(context.Background(), ids); err != nil {
+		t.Fatal(err)
+	}
+	if !inChat {
+		client, _ := chatapi.New(chatapi.Config{BaseURL: w.emu.URL, Credentials: chatapi.StaticCredentials(w.emu.Credentials())})
+		if _, err := client.DeleteAccounts(context.Background(), ids); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return ids
+}
+
+// deletedAt returns id's DeletedAt; the test fails when id is live or
+// unknown.
+func (w *reconcileWorld) deletedAt(t *testing.T, id string) time.Time {
+	t.Helper()
+	r, ok, err := w.ledger.Get(context.Background(), id)
+	if err != nil || !ok || r.Live() {
+		t.Fatalf("%s: %+v, found %v, %v; want a tombstone", id, r, ok, err)
+	}
+	return r.DeletedAt
+}
+
+// readPruneReport reads the prune counts of a -report file.
+func readPruneReport(t *testing.T, path string) poolsync.PruneCounts {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep syncReport
+	if err := json.Unmarshal(data, &rep); err != nil || rep.Prune == nil {
+		t.Fatalf("report %s: %v", data, err)
+	}
+	return *rep.Prune
+}
+
+// TestSyncPruneReturned follows an account that comes back: its user is
+// deleted from the pool and the account deleted in Chat without a kick
+// (tombstoned), then the user logs in with a UserSig issued before the
+// delete, which registers the account again. The dry run lists it and
+// changes nothing; the prune kicks it, deletes it and keeps its tombstone,
+// after which the old UserSig is refused. A tombstone older than the window
+// is never checked; a recent one whose account stays gone costs only its
+// share of the one account_check call; a tombstoned user still in the pool
+// is re-imported by the sync.
+func TestSyncPruneReturned(t *testing.T) {
+	w := newReconcileWorld(t, 4)
+	w.run(t).want(t, exitOK, "4 imported")
+	back, stay := w.users[0], w.users[1]
+	backID, stayID := chat.SubUserID(back.Attributes["sub"]), chat.SubUserID(stay.Attributes["sub"])
+	oldSig := usersig.Generate([]byte(reconcileKey), testAppID, backID, time.Now(), 24*time.Hour)
+	w.removeFromPool(t, back)
+	w.deleteWithoutKick(t, backID, stayID)
+	deleted := w.deletedAt(t, backID)
+	if err := w.emu.Login(backID, oldSig); err != nil || !w.emu.Has(backID) {
+		t.Fatalf("login with the old UserSig: %v; in Chat %v: want the account registered again", err, w.emu.Has(backID))
+	}
+	old := w.tombstones(t, "b", 1, time.Now().Add(-poolsync.ReturnWindow-time.Hour), true)[0]
+	gone := w.tombstones(t, "c", 1, time.Now().Add(-time.Hour), false)[0]
+	w.emu.ResetCounters()
+
+	report := filepath.Join(t.TempDir(), "report.json")
+	r := w.run(t, "-prune", "-dry-run", "-report", report)
+	r.want(t, exitOK, "2 live ledger items; 0 kept", "3 tombstones of the last 180 days, 3 checked in Chat: 1 returned; 1 orphan: 1 would be pruned, 0 protected, 0 refused, 0 failed",
+		backID+"\twould-prune\treturned: in Chat again after its delete (tombstone of "+deleted.UTC().Format(time.RFC3339)+")")
+	if pc := readPruneReport(t, report); pc.Tombstones != 3 || pc.Checked != 3 || pc.Returned != 1 || pc.ChatCalls != 1 {
+		t.Errorf("dry run report %+v: want 3 tombstones checked in 1 Chat call, 1 returned", pc)
+	}
+	if !w.emu.Has(backID) || !w.deletedAt(t, backID).Equal(deleted) || w.emu.Requests(chat.CmdKick)+w.emu.Requests(chat.CmdDelete) != 0 {
+		t.Error("the dry run changed the returned account or its tombstone")
+	}
+
+	r = w.run(t, "-prune", "-report", report)
+	r.want(t, exitOK, "1 imported", "3 live ledger items", "2 tombstones of the last 180 days, 2 checked in Chat: 1 returned; 1 orphan: 1 pruned, 0 protected",
+		backID+"\tpruned\treturned: in Chat again after its delete")
+	if pc := readPruneReport(t, report); pc.Checked != 2 || pc.Returned != 1 || pc.Pruned != 1 || pc.ChatCalls != 3 {
+		t.Errorf("report %+v: want 2 checked, 1 returned and pruned, in 3 Chat calls (account_check, kick, account_delete)", pc)
+	}
+	if w.emu.Has(backID) {
+		t.Error("the returned account is still in Chat")
+	}
+	if _, kicked := w.emu.KickedAt(backID); !kicked {
+		t.Error("the returned account was not kicked")
+	}
+	var ce *chat.Error
+	if err := w.emu.Login(backID, oldSig); !errors.As(err, &ce) || ce.Code != chat.CodeSigInvalidated || w.emu.Has(backID) {
+		t.Errorf("login with the old UserSig after the prune: %v; want 70052 and no account", err)
+	}
+	if got := w.deletedAt(t, backID); !got.Equal(deleted) {
+		t.Errorf("the tombstone changed from %s to %s: want it kept", deleted, got)
+	}
+	if !w.emu.Has(stayID) || !w.live(t, stayID) {
+		t.Error("the tombstoned user still in the pool was not re-imported by the sync")
+	}
+	if !w.emu.Has(old) {
+		t.Error("a tombstone older than the window was acted on")
+	}
+	for _, id := range []string{old, gone} {
+		if _, kicked := w.emu.KickedAt(id); kicked {
+			t.Errorf("%s was kicked", id)
+		}
+	}
+	w.run(t, "-prune").want(t, exitOK, "2 checked in Chat: 0 returned; 0 orphans: 0 pruned")
+}
+
+// TestSyncPruneGuardCountsReturned: returned accounts count toward the
+// guard: ten live orphans and one returned are more than its 10, and none
+// is pruned until -max-prune allows eleven.
+func TestSyncPruneGuardCountsReturned(t *testing.T) {
+	w := newReconcileWorld(t, 2)
+	gone := w.orphans(t, "c", 10)
+	back := w.tombstones(t, "d", 1, time.Now().Add(-24*time.Hour), true)[0]
+	r := w.run(t, "-prune")
+	r.want(t, exitFailure, "1 returned; 11 orphans: 0 pruned, 0 protected, 11 refused", back+"\trefused\t11 orphans, more than the guard's 10; returned:")
+	if !w.emu.Has(back) || w.emu.Requests(chat.CmdKick)+w.emu.Requests(chat.CmdDelete) != 0 {
+		t.Error("the refused prune changed Chat")
+	}
+	w.run(t, "-prune", "-max-prune", "11").want(t, exitOK, "1 returned; 11 orphans: 11 pruned")
+	for _, id := range append(gone, back) {
+		if w.emu.Has(id) {
+			t.Errorf("%s still in Chat", id)
+		}
+	}
+}
+
+// TestSyncPruneCheckFails: when account_check fails for the recent
+// tombstones (Chat answers 70500 to every try), the run exits 1 and lists
+// each as failed, deletes none of them, and still prunes the live orphan it
+// could decide on. (The pool is empty, so the sync itself checks nothing.)
+func TestSyncPruneCheckFails(t *testing.T) {
+	w := newReconcileWorld(t, 0)
+	live := w.orphans(t, "a", 1)[0]
+	back := w.tombstones(t, "b", 1, time.Now().Add(-time.Hour), true)[0]
+	w.emu.SetFaultFunc(func(cmd string) *chatemu.Fault {
+		if cmd == chat.CmdCheck {
+			return &chatemu.Fault{Code: chat.CodeServerError}
+		}
+		return nil
+	})
+	r := w.run(t, "-prune")
+	r.want(t, exitFailure, "1 checked in Chat: 0 returned, 1 unanswered; 1 orphan: 1 pruned", back+"\tfailed\taccount_check: ",
+		"not known whether it came back: left alone", "account_check failed for 1 recent tombstones")
+	if !w.emu.Has(back) {
+		t.Error("an account prune could not check was deleted")
+	}
+	if _, kicked := w.emu.KickedAt(back); kicked {
+		t.Error("an account prune could not check was kicked")
+	}
+	if w.emu.Has(live) || w.live(t, live) {
+		t.Error("the live orphan was not pruned")
+	}
+}
+
+// TestSyncAdoptSkipsAdmin: an -adopt file that names the app's admin
+// identifier never records it (it is in Chat, so it would be adopted):
+// listed and counted protected, while the other UserIDs are adopted.
+func TestSyncAdoptSkipsAdmin(t *testing.T) {
+	w := newReconcileWorld(t, 1)
+	legacy := chat.SubUserID("f7654321-dead-4000-8000-000000000000")
+	w.emu.Seed("administrator", legacy)
+	file := writeFile(t, "ids.txt", "administrator\n"+legacy+"\n")
+	r := w.run(t, "-adopt", file)
+	r.want(t, exitOK, "administrator\tprotected\tadopt: the app's admin identifier is never recorded",
+		"adopt: 2 given; 1 adopted (1 with a sub); 0 not in Chat; 1 protected (the app's admin identifier); 0 failed")
+	if _, ok, _ := w.ledger.Get(context.Background(), "administrator"); ok {
+		t.Error("the admin identifier was recorded")
+	}
+	if !w.live(t, legacy) {
+		t.Error("the other UserID was not adopted")
+	}
+}
+
+// TestReturnWindow: prune looks back at least as long as the longest
+// UserSig lifetime the stack allows, and the help says how long.
+func TestReturnWindow(t *testing.T) {
+	if poolsync.ReturnWindow < config.MaxUserSigTTL {
+		t.Errorf("ReturnWindow %s is shorter than the longest USER_SIG_TTL, %s", poolsync.ReturnWindow, config.MaxUserSigTTL)
+	}
+	days := fmt.Sprintf("last %d days", int(poolsync.ReturnWindow.Hours()/24))
+	if h := run(t, "help", "sync").stdout; !strings.Contains(strings.Join(strings.Fields(h), " "), days) {
+		t.Errorf("chatsync help sync does not say %q", days)
+	}
+}
+
+// TestPruneDocSample: the prune summary line in docs/sync.md is the form
+// summarizePrune prints, with counts a run can produce: they add up, and
+// the guard is the default one for the items considered.
+func TestPruneDocSample(t *testing.T) {
+	data, err := os.ReadFile("../../docs/sync.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := regexp.MustCompile(`(?m)^prune \S+: .*$`).FindString(string(data))
+	re := regexp.MustCompile(`^prune (\S+): (\d+) live ledger items; (\d+) kept \(no sub, another pool, or api\); (\d+) considered; (\d+) tombstones of the last \d+ days, (\d+) checked in Chat: (\d+) returned; (\d+) orphans: (\d+) pruned, (\d+) protected, (\d+) refused, (\d+) failed \(guard: at most (\d+)\)$`)
+	m := re.FindStringSubmatch(line)
+	if m == nil {
+		t.Fatalf("docs/sync.md shows no prune summary line in prune's form: %q", line)
+	}
+	n := make([]int, len(m))
+	for i := 2; i < len(m); i++ {
+		n[i], _ = strconv.Atoi(m[i])
+	}
+	c := poolsync.PruneCounts{Live: n[2], Kept: n[3], Considered: n[4], Tombstones: n[5], Checked: n[6], Returned: n[7], Orphans: n[8], Pruned: n[9], Protected: n[10], Refused: n[11], Failed: n[12], MaxPrune: n[13]}
+	var buf strings.Builder
+	summarizePrune(&buf, m[1], c, false)
+	if got := strings.TrimSuffix(buf.String(), "\n"); got != line {
+		t.Errorf("prune prints these counts as\n  %s\nthe doc shows\n  %s", got, line)
+	}
+	switch {
+	case c.Kept+c.Considered != c.Live:
+		t.Error("kept and considered do not add up to the live items")
+	case c.Checked > c.Tombstones || c.Returned > c.Checked || c.Returned > c.Orphans:
+		t.Error("more checked than tombstones, or more returned than checked or than orphans")
+	case c.Pruned+c.Protected+c.Refused+c.Failed != c.Orphans:
+		t.Error("the orphans' outcomes do not add up")
+	case c.MaxPrune != max(poolsync.MinMaxPrune, (c.Considered*poolsync.DefaultMaxPrunePercent+99)/100):
+		t.Errorf("guard %d is not the default for %d considered", c.MaxPrune, c.Considered)
 	}
 }

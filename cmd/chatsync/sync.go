@@ -44,12 +44,18 @@ listing:
   -adopt FILE  UserIDs made before the stack, one a line: those that exist in
                Chat (account_check) are recorded as adopted, with the sub of
                the pool user that maps to them (or, with the sub mapping, the
-               sub the UserID spells), so that prune can reach them
-  -prune       after a COMPLETE listing, deletes every live ledger item's
-               account (kick, account_delete, tombstone) whose sub is not in
-               the pool; items without a sub, of another pool, or from the
-               HTTP API / direct invocation are kept. Never the admin
-               identifier. A listing that fails prunes nothing.
+               sub the UserID spells), so that prune can reach them; never
+               the admin identifier (listed as protected)
+  -prune       after a COMPLETE listing, deletes the orphans: the account
+               of every live ledger item whose sub is not in the pool (kick,
+               account_delete, tombstone), and every account that returned
+               after its delete (a tombstone of the last 180 days, its sub
+               not in the pool, whose account Chat holds again: an SDK login
+               with a UserSig made before the delete registers it anew;
+               kick, account_delete, the tombstone stays). Items without a
+               sub, of another pool, or from the HTTP API / direct
+               invocation are kept. Never the admin identifier. A listing
+               that fails prunes nothing.
   -max-prune N at most N orphans in one run (default: 5% of the items
                prune considers, at least 10); more, and the whole prune is
                refused (exit 1) unless -force
@@ -67,7 +73,12 @@ a summary on stderr; on stdout one line per failure,
 for profile fields Chat refused and "UserID<TAB>profile-failed<TAB>reason"
 when none could be set (with -v, one line per user:
 "UserID<TAB>imported|exists|updated|would-import|would-update", and
-"USERNAME<TAB>skip-unconfirmed"). -report FILE writes the summary as JSON.
+"USERNAME<TAB>skip-unconfirmed"); with -prune, one line per orphan,
+"UserID<TAB>pruned|would-prune|protected|refused|failed[<TAB>reason]" (a
+returned account's reason says "returned: ..."), and one per recent
+tombstone that account_check could not answer for,
+"UserID<TAB>failed<TAB>account_check: ...". -report FILE writes the
+summary as JSON.
 Exit status: 0 when nothing failed, 1 when something failed or the run was
 cut short, 2 for a usage error.
 
@@ -238,15 +249,24 @@ func (c *cli) sync(ctx context.Context, args []string) error {
 // reconcile runs -adopt and then -prune after a complete listing, printing
 // their outcomes and summaries into rep and on stderr.
 func (c *cli) reconcile(ctx context.Context, stack *local.Stack, led *ledger.Ledger, index *poolIndex, o *syncOptions, adoptIDs []string, rep *syncReport) error {
+	creds, err := stack.Credentials().Credentials(ctx)
+	if err != nil {
+		return fmt.Errorf("the Chat credentials: %w", err)
+	}
 	var errs []error
 	if len(adoptIDs) > 0 {
-		ac, err := adopt(ctx, stack.Client, led, index, o.pool, adoptIDs, o.dryRun, c.stdout)
+		ad := adoption{chat: stack.Client, ledger: led, index: index, pool: o.pool, admin: creds.Admin, dryRun: o.dryRun, out: c.stdout}
+		ac, err := ad.adopt(ctx, adoptIDs)
 		rep.Adopt = &ac
 		verb := "adopted"
 		if o.dryRun {
 			verb = "would be adopted"
 		}
-		fmt.Fprintf(c.stderr, "adopt: %d given; %d %s (%d with a sub); %d not in Chat; %d failed\n", ac.Given, ac.Adopted, verb, ac.WithSub, ac.NotFound, ac.Failed)
+		protected := ""
+		if ac.Protected > 0 {
+			protected = fmt.Sprintf("; %d protected (the app's admin identifier)", ac.Protected)
+		}
+		fmt.Fprintf(c.stderr, "adopt: %d given; %d %s (%d with a sub); %d not in Chat%s; %d failed\n", ac.Given, ac.Adopted, verb, ac.WithSub, ac.NotFound, protected, ac.Failed)
 		if err != nil {
 			fmt.Fprintf(c.stderr, "error: %v\n", err)
 			errs = append(errs, err)
@@ -256,10 +276,6 @@ func (c *cli) reconcile(ctx context.Context, stack *local.Stack, led *ledger.Led
 	}
 	if !o.rec.prune {
 		return errors.Join(errs...)
-	}
-	creds, err := stack.Credentials().Credentials(ctx)
-	if err != nil {
-		return fmt.Errorf("prune: the Chat credentials: %w", err)
 	}
 	pc, err := prunePool(ctx, poolsync.PruneConfig{
 		Pool: o.pool, Ledger: led, Chat: stack.Client, InPool: index.inPool, Admin: creds.Admin,

@@ -174,10 +174,32 @@ func (l *Ledger) Deleted(ctx context.Context, id string) (bool, error) {
 // Live calls fn with every live item (one without DeletedAt), a page of a
 // Scan at a time; an error from fn ends the scan with that error.
 func (l *Ledger) Live(ctx context.Context, fn func(chat.Record) error) error {
+	return l.scan(ctx, "attribute_not_exists(#d)", nil, func(chat.Record) bool { return true }, fn)
+}
+
+// DeletedSince calls fn with every tombstone whose DeletedAt is at or
+// after since, a page of a Scan at a time; an error from fn ends the scan
+// with that error. The Scan's filter compares the RFC 3339 strings, which
+// order as their times do only down to the second (a fraction is left out
+// when it is zero), so it asks for a second more than since and each item
+// is then held to since exactly. A DeletedAt that cannot be read counts as
+// the oldest tombstone there is, and is never listed.
+func (l *Ledger) DeletedSince(ctx context.Context, since time.Time, fn func(chat.Record) error) error {
+	since = since.UTC()
+	bound := since.Truncate(time.Second).Add(-time.Second).Format(time.RFC3339)
+	vals := map[string]types.AttributeValue{":since": &types.AttributeValueMemberS{Value: bound}}
+	recent := func(r chat.Record) bool { return !r.Live() && !r.DeletedAt.Before(since) }
+	return l.scan(ctx, "#d >= :since", vals, recent, fn)
+}
+
+// scan calls fn with the items that pass filter (a FilterExpression in
+// which #d names DeletedAt) and then keep, leaving out the run items.
+func (l *Ledger) scan(ctx context.Context, filter string, vals map[string]types.AttributeValue, keep func(chat.Record) bool, fn func(chat.Record) error) error {
 	in := &dynamodb.ScanInput{
-		TableName:                aws.String(l.table),
-		FilterExpression:         aws.String("attribute_not_exists(#d)"),
-		ExpressionAttributeNames: map[string]string{"#d": AttrDeletedAt},
+		TableName:                 aws.String(l.table),
+		FilterExpression:          aws.String(filter),
+		ExpressionAttributeNames:  map[string]string{"#d": AttrDeletedAt},
+		ExpressionAttributeValues: vals,
 	}
 	p := dynamodb.NewScanPaginator(l.api, in)
 	for p.HasMorePages() {
@@ -192,6 +214,9 @@ func (l *Ledger) Live(ctx context.Context, fn func(chat.Record) error) error {
 			r, err := record(it)
 			if err != nil {
 				return err
+			}
+			if !keep(r) {
+				continue
 			}
 			if err := fn(r); err != nil {
 				return err

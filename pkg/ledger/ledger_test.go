@@ -128,6 +128,72 @@ func TestRecordBatchAndLive(t *testing.T) {
 	}
 }
 
+// TestDeletedSince: DeletedSince lists exactly the tombstones written at or
+// after its time, to the nanosecond (DeletedAt strings with and without a
+// fraction, in the second before, of and after the bound), never a live
+// item or a run's item, and ends with its callback's error.
+func TestDeletedSince(t *testing.T) {
+	ctx := context.Background()
+	since := time.Date(2026, 6, 1, 12, 0, 0, 500_000_000, time.UTC)
+	now := since
+	l, _ := newLedger(t, &now)
+	tombstones := []struct {
+		id     string
+		at     time.Time
+		listed bool
+	}{
+		{"old", since.Add(-200 * 24 * time.Hour), false},
+		{"second-before", since.Add(-time.Second), false},
+		{"same-second-before", since.Add(-time.Nanosecond), false},
+		{"whole-second-before", since.Truncate(time.Second), false},
+		{"at", since, true},
+		{"same-second-after", since.Add(400 * time.Millisecond), true},
+		{"whole-second-after", since.Truncate(time.Second).Add(time.Second), true},
+		{"later", since.Add(30 * 24 * time.Hour), true},
+	}
+	var recs []chat.Record
+	for _, ts := range tombstones {
+		recs = append(recs, chat.Record{UserID: ts.id, Sub: "sub-" + ts.id, PoolID: "pool", Source: chat.SourceSync})
+	}
+	recs = append(recs, chat.Record{UserID: "live", Source: chat.SourceSync})
+	if err := l.Record(ctx, recs); err != nil {
+		t.Fatal(err)
+	}
+	for _, ts := range tombstones {
+		now = ts.at
+		if err := l.Tombstone(ctx, []string{ts.id}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := l.StartRun(ctx, "pool", since.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]chat.Record{}
+	if err := l.DeletedSince(ctx, since, func(r chat.Record) error {
+		got[r.UserID] = r
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, ts := range tombstones {
+		r, ok := got[ts.id]
+		switch {
+		case ok != ts.listed:
+			t.Errorf("%s (deleted %s): listed %v, want %v", ts.id, ts.at.Format(time.RFC3339Nano), ok, ts.listed)
+		case ok && (!r.DeletedAt.Equal(ts.at) || r.Sub != "sub-"+ts.id || r.PoolID != "pool" || r.Source != chat.SourceSync):
+			t.Errorf("%s: %+v", ts.id, r)
+		}
+	}
+	if len(got) != 4 {
+		t.Errorf("listed %d items, want 4: %v", len(got), got)
+	}
+	stop := errors.New("stop")
+	n := 0
+	if err := l.DeletedSince(ctx, since, func(chat.Record) error { n++; return stop }); !errors.Is(err, stop) || n != 1 {
+		t.Errorf("DeletedSince with a failing callback: %v after %d items", err, n)
+	}
+}
+
 // TestUnreachable: every operation on a table that does not exist fails,
 // and says which operation.
 func TestUnreachable(t *testing.T) {
@@ -139,6 +205,7 @@ func TestUnreachable(t *testing.T) {
 		"batch":     l.Record(ctx, []chat.Record{{UserID: "x"}, {UserID: "y"}}),
 		"tombstone": l.Tombstone(ctx, []string{"x"}),
 		"live":      l.Live(ctx, func(chat.Record) error { return nil }),
+		"deleted":   l.DeletedSince(ctx, time.Now(), func(chat.Record) error { return nil }),
 	} {
 		if err == nil {
 			t.Errorf("%s on a missing table: no error", name)

@@ -17,11 +17,13 @@ import (
 	"github.com/chatsync/chat-lambdas/pkg/poolsync"
 )
 
-// memRunLedger is a poolsync.RunLedger in memory: its live items are
-// fixed, and it remembers what was tombstoned.
+// memRunLedger is a poolsync.RunLedger in memory: its live items and
+// tombstones are fixed, and it remembers what was tombstoned.
 type memRunLedger struct {
 	mu         sync.Mutex
 	live       []chat.Record
+	dead       []chat.Record
+	deadErr    error // DeletedSince's error, when set
 	tombstoned []string
 }
 
@@ -29,6 +31,21 @@ func (l *memRunLedger) Record(context.Context, []chat.Record) error { return nil
 
 func (l *memRunLedger) Live(_ context.Context, fn func(chat.Record) error) error {
 	for _, r := range l.live {
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (l *memRunLedger) DeletedSince(_ context.Context, since time.Time, fn func(chat.Record) error) error {
+	if l.deadErr != nil {
+		return l.deadErr
+	}
+	for _, r := range l.dead {
+		if r.DeletedAt.Before(since) {
+			continue
+		}
 		if err := fn(r); err != nil {
 			return err
 		}

@@ -37,7 +37,8 @@ func (h *Handler) streamDone(ctx context.Context, log *slog.Logger, msg Message)
 // to its end. An item the run recorded (ImportedAt at or after the run's
 // start) belongs to a user the listing found; any other considered item
 // is looked up by its sub (ListUsers, sub = "..."), so the prune never
-// rests on a partial listing. A refused guard, or a failure, fails the
+// rests on a partial listing. A recent tombstone is looked up only once
+// Chat says its account came back (see Prune). A refused guard, or a failure, fails the
 // message: SQS delivers it again, then parks it in the dead-letter queue,
 // whose alarm calls an operator.
 func (h *Handler) prune(ctx context.Context, log *slog.Logger, msg Message) bool {
@@ -57,14 +58,14 @@ func (h *Handler) prune(ctx context.Context, log *slog.Logger, msg Message) bool
 		return err == nil, err
 	}
 	c, err := Prune(ctx, PruneConfig{
-		Pool: h.cfg.Pool, Ledger: h.cfg.Ledger, Chat: h.cfg.Chat.(PruneChat), InPool: inPool, Admin: admin,
+		Pool: h.cfg.Pool, Ledger: h.cfg.Ledger, Chat: h.cfg.Chat.(PruneChat), InPool: inPool, Admin: admin, Now: h.cfg.Now,
 		OnOrphan: func(o PruneOutcome) {
 			log.InfoContext(ctx, "sync prune "+string(o.Action), slog.String("userId", o.Record.UserID), slog.String("sub", o.Record.Sub), slog.String("reason", o.Reason))
 		},
 	})
 	rec := metrics.FromContext(ctx)
 	rec.Add(metrics.Deleted, int64(c.Pruned))
-	rec.Add(metrics.Failed, int64(c.Failed))
+	rec.Add(metrics.Failed, int64(c.Failed+c.CheckFailed))
 	attrs := []any{slog.Time("run", msg.Run), slog.Any("prune", c)}
 	if err != nil {
 		log.ErrorContext(ctx, "sync prune failed", append(attrs, slog.String("error", err.Error()))...)
