@@ -172,7 +172,7 @@ func TestScheduledSyncPartialPrunesNothing(t *testing.T) {
 // TestScheduledSyncPrunesReturned: an account that came back after its
 // delete is pruned by the scheduled sync. A pool user with an account gets
 // a UserSig from the UserSig function; the user is deleted from the pool
-// and the account by a direct delete (no kick: its tombstone locks the
+// and the account by a direct batch delete (no kick: its tombstone locks the
 // user out of new UserSigs, but the old one stays good); a login with the
 // old UserSig registers the account again. The run's prune finds it among
 // the recent tombstones, kicks and deletes it and keeps the tombstone, so
@@ -199,7 +199,8 @@ func TestScheduledSyncPrunesReturned(t *testing.T) {
 	if _, err := w.pool.API.AdminDeleteUser(ctx, &cip.AdminDeleteUserInput{UserPoolId: aws.String(w.pool.ID), Username: aws.String(back.Username)}); err != nil {
 		t.Fatal(err)
 	}
-	if r := call(t, del, []byte(`{"DeleteItem":[{"UserID":"`+id+`"}]}`), 10*time.Second); !strings.Contains(string(r.Payload), `"OK"`) {
+	// A batch of two: a delete of one account would kick it.
+	if r := call(t, del, []byte(`{"DeleteItem":[{"UserID":"`+id+`"},{"UserID":"bystander"}]}`), 10*time.Second); !strings.Contains(string(r.Payload), `"OK"`) {
 		t.Fatalf("direct delete: %s %s", r.Payload, r.Error)
 	}
 	deleted := ledgerItem(t, w.ledger, id).DeletedAt
