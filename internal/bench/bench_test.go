@@ -304,7 +304,7 @@ func measure(t *testing.T, p plan) *bench.Report {
 		hRuns, fRuns, oRuns []testing.BenchmarkResult
 	}{
 		{name: "import", cmd: chat.CmdImport, handler: BenchmarkWarmImport, floor: BenchmarkWarmImportFloor, own: BenchmarkHandlerOwnImport},
-		{name: "delete", cmd: chat.CmdDelete, handler: BenchmarkWarmDelete, floor: BenchmarkWarmDeleteFloor, own: BenchmarkHandlerOwnDelete},
+		{name: "delete", cmd: chat.CmdKick + " + " + chat.CmdDelete, handler: BenchmarkWarmDelete, floor: BenchmarkWarmDeleteFloor, own: BenchmarkHandlerOwnDelete},
 	}
 	for range p.warmRuns {
 		for i := range pairs {

@@ -27,7 +27,7 @@ type Bench struct {
 // WarmPair is a warm invocation through a handler beside its floor.
 type WarmPair struct {
 	Name    string // "import", "delete"
-	Command string // the Chat command it makes
+	Command string // the Chat commands it makes, in turn ("kick + account_delete")
 	Handler Bench  // through the handler, Chat client included
 	Floor   Bench  // the same request with a bare http.Client
 	Own     Bench  // the handler alone, Chat replaced by an in-memory fake
