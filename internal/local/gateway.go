@@ -61,6 +61,10 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if g.Now != nil {
 		now = g.Now()
 	}
+	// API Gateway names every request in this header, the ones it refuses
+	// itself too; the event carries the same ID.
+	gatewayID := newGatewayRequestID()
+	w.Header().Set("Apigw-Requestid", gatewayID)
 	var claims map[string]string
 	if g.Tokens != nil {
 		var err error
@@ -95,6 +99,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		caller = DefaultCaller
 	}
 	ev := NewEvent(r, body, route, caller, now)
+	ev.RequestContext.RequestID = gatewayID
 	if claims != nil {
 		ev.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{
 			JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{Claims: claims},
@@ -111,7 +116,6 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		timeout = DefaultIntegrationTimeout
 	}
 	reply, requestID, err := Invoke(r.Context(), fn, route.Function, timeout, payload)
-	w.Header().Set("Apigw-Requestid", ev.RequestContext.RequestID)
 	if err != nil {
 		writeMessage(w, http.StatusInternalServerError, "Internal Server Error")
 		logRequest(g.Logger, r, route, http.StatusInternalServerError, start, requestID, err)

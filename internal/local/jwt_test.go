@@ -151,6 +151,10 @@ func TestGatewayJWTRefuses(t *testing.T) {
 				if r.status != 401 || string(r.body) != `{"message":"Unauthorized"}` || r.header.Get("Content-Type") != "application/json" {
 					t.Errorf("%s %s: %d %s", req.method, req.path, r.status, r.body)
 				}
+				// API Gateway names the requests it refuses too.
+				if r.header.Get("Apigw-Requestid") == "" {
+					t.Errorf("%s %s: a 401 without Apigw-Requestid", req.method, req.path)
+				}
 			}
 		})
 	}
