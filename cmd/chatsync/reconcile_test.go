@@ -226,7 +226,8 @@ func TestSyncAdopt(t *testing.T) {
 	}
 }
 
-// deleteWithoutKick deletes ids as an HTTP or direct delete does:
+// deleteWithoutKick deletes ids as a batch delete over HTTP or direct
+// invocation does:
 // account_delete and the tombstone, no kick, so the UserSigs issued before
 // stay good for a login.
 func (w *reconcileWorld) deleteWithoutKick(t *testing.T, ids ...string) {

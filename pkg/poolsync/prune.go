@@ -26,8 +26,8 @@ import (
 //
 // A tombstone can be an orphan too: an account that came back. Chat's SDK
 // login registers a UserID it does not know, so an account deleted without
-// a kick (an HTTP or direct delete) is made again when its user logs in
-// with a UserSig issued before the delete. Prune therefore also asks Chat
+// a kick (in a batch over HTTP or direct invocation) is made again when
+// its user logs in with a UserSig issued before the delete. Prune therefore also asks Chat
 // (account_check) about the tombstones of the last ReturnWindow that the
 // same rule considers, and an account Chat holds again whose sub is not in
 // the pool is a returned orphan, deleted like the others; its tombstone is
