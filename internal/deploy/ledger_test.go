@@ -52,7 +52,7 @@ func TestTemplateLedger(t *testing.T) {
 		"ImportFunction":  {"dynamodb:BatchWriteItem", "dynamodb:PutItem"},
 		"DeleteFunction":  {"dynamodb:UpdateItem"},
 		"UserSigFunction": {"dynamodb:GetItem"},
-		"SyncFunction":    {"dynamodb:BatchWriteItem", "dynamodb:PutItem", "dynamodb:Scan", "dynamodb:UpdateItem"},
+		"SyncFunction":    {"dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:PutItem", "dynamodb:Scan", "dynamodb:UpdateItem"},
 	}
 	for _, fn := range allFunctions {
 		env := asMap(at(resource(t, out, fn, "AWS::Lambda::Function"), "Properties", "Environment", "Variables"))

@@ -491,7 +491,7 @@ func TestTemplatePolicies(t *testing.T) {
 				if id != "DeleteFunction" || st.cond != "LifecycleEnabled" || !same(st.s["Resource"], poolArn) {
 					t.Errorf("%s: AdminGetUser on %v (condition %q), want the delete function on the pool, with lifecycle events only", roleID, st.s["Resource"], st.cond)
 				}
-			case "dynamodb:PutItem", "dynamodb:BatchWriteItem", "dynamodb:UpdateItem":
+			case "dynamodb:PutItem", "dynamodb:BatchWriteItem", "dynamodb:BatchGetItem", "dynamodb:UpdateItem":
 				// the ledger: TestTemplateLedger
 			default:
 				t.Errorf("%s: unexpected inline permission %s on %v", roleID, action, st.s["Resource"])

@@ -39,6 +39,9 @@ const (
 // batchSize is DynamoDB's cap on the requests of one BatchWriteItem call.
 const batchSize = 25
 
+// getBatchSize is DynamoDB's cap on the keys of one BatchGetItem call.
+const getBatchSize = 100
+
 // concurrency bounds the DynamoDB calls one operation has in flight.
 const concurrency = 8
 
@@ -53,6 +56,7 @@ type API interface {
 	BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error)
 	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
 	GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error)
 	Scan(ctx context.Context, in *dynamodb.ScanInput, opts ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error)
 }
 
@@ -103,6 +107,90 @@ func (l *Ledger) Record(ctx context.Context, recs []chat.Record) error {
 	return each(ctx, chunks(items, batchSize), func(ctx context.Context, chunk []map[string]types.AttributeValue) error {
 		return l.batchPut(ctx, chunk)
 	})
+}
+
+// Ensure makes sure the ledger holds each of recs as a live item with its
+// Sub and PoolId. It reads their items (BatchGetItem, 100 keys a call,
+// eventually consistent) and writes, as Record does, only those that are
+// missing, tombstoned, or name another Sub or PoolId; an item that already
+// says so is left as it is, its Source and ImportedAt kept. A sync over a
+// pool the ledger holds then reads and writes nothing. An eventually
+// consistent read is enough: one that misses a recent write can only make
+// Ensure write an item again, or leave a fresh tombstone alone.
+func (l *Ledger) Ensure(ctx context.Context, recs []chat.Record) error {
+	byID := make(map[string]chat.Record, len(recs))
+	ids := make([]string, 0, len(recs))
+	for _, r := range recs {
+		if _, dup := byID[r.UserID]; r.UserID != "" && !dup {
+			byID[r.UserID] = r
+			ids = append(ids, r.UserID)
+		}
+	}
+	var (
+		mu    sync.Mutex
+		write []chat.Record
+	)
+	err := each(ctx, chunks(ids, getBatchSize), func(ctx context.Context, part []string) error {
+		held, err := l.batchGet(ctx, part)
+		if err != nil {
+			return err
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		for _, id := range part {
+			want := byID[id]
+			if h, ok := held[id]; !ok || !h.Live() || h.Sub != want.Sub || h.PoolID != want.PoolID {
+				write = append(write, want)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return l.Record(ctx, write)
+}
+
+// batchGet reads the items of up to 100 ids (only the fields Ensure
+// compares), asking again for the keys DynamoDB leaves unprocessed, with a
+// growing pause.
+func (l *Ledger) batchGet(ctx context.Context, ids []string) (map[string]chat.Record, error) {
+	keys := make([]map[string]types.AttributeValue, len(ids))
+	for i, id := range ids {
+		keys[i] = key(id)
+	}
+	held := make(map[string]chat.Record, len(ids))
+	pause := 50 * time.Millisecond
+	for range unprocessedRounds {
+		out, err := l.api.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: map[string]types.KeysAndAttributes{l.table: {
+			Keys:                 keys,
+			ProjectionExpression: aws.String("#u, #s, #p, #d"),
+			ExpressionAttributeNames: map[string]string{
+				"#u": AttrUserID, "#s": AttrSub, "#p": AttrPoolID, "#d": AttrDeletedAt,
+			},
+		}}})
+		if err != nil {
+			return nil, wrap("batch get", err)
+		}
+		for _, it := range out.Responses[l.table] {
+			r, err := record(it)
+			if err != nil {
+				return nil, err
+			}
+			held[r.UserID] = r
+		}
+		keys = out.UnprocessedKeys[l.table].Keys
+		if len(keys) == 0 {
+			return held, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, wrap("batch get", ctx.Err())
+		case <-time.After(pause):
+		}
+		pause *= 2
+	}
+	return nil, fmt.Errorf("ledger: batch get: %d keys still unprocessed", len(keys))
 }
 
 // batchPut writes up to 25 items, sending the unprocessed ones again with

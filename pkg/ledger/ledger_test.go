@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"sync"
 	"testing"
 	"time"
 
@@ -246,5 +247,108 @@ func TestRunState(t *testing.T) {
 	}
 	if err := l.Live(ctx, func(r chat.Record) error { t.Errorf("Live listed %+v", r); return nil }); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// countingAPI counts the ledger's writes to DynamoDB.
+type countingAPI struct {
+	ledger.API
+	mu     sync.Mutex
+	writes int // items put, alone or in batches
+	gets   int // BatchGetItem calls
+}
+
+func (c *countingAPI) PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+	c.mu.Lock()
+	c.writes++
+	c.mu.Unlock()
+	return c.API.PutItem(ctx, in, opts...)
+}
+
+func (c *countingAPI) BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error) {
+	c.mu.Lock()
+	for _, reqs := range in.RequestItems {
+		c.writes += len(reqs)
+	}
+	c.mu.Unlock()
+	return c.API.BatchWriteItem(ctx, in, opts...)
+}
+
+func (c *countingAPI) BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
+	c.mu.Lock()
+	c.gets++
+	c.mu.Unlock()
+	return c.API.BatchGetItem(ctx, in, opts...)
+}
+
+func (c *countingAPI) counts() (writes, gets int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	w, g := c.writes, c.gets
+	c.writes, c.gets = 0, 0
+	return w, g
+}
+
+// TestEnsure: Ensure writes only the records the ledger does not hold as
+// live items of the same Sub and PoolId (missing, tombstoned, or another
+// user's), and leaves the others as they are, their Source and ImportedAt
+// kept; run again, it reads and writes nothing.
+func TestEnsure(t *testing.T) {
+	ctx := context.Background()
+	signedUp := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
+	now := signedUp
+	api := dynamodb.NewFromConfig(moto.Shared(t).Config())
+	c := &countingAPI{API: api}
+	table := moto.UniqueName(t, "ensure")
+	if err := ledger.CreateTable(ctx, api, table); err != nil {
+		t.Fatal(err)
+	}
+	l := ledger.New(c, table, func() time.Time { return now })
+	sub := func(i int) string { return fmt.Sprintf("00000000-0000-4000-8000-%012d", i) }
+	const pool = "us-east-1_P"
+	// 250 users, so that the reads take three calls: 0-99 recorded at
+	// sign-up, 100 tombstoned, 101 recorded with another sub, 102 of
+	// another pool; the rest unknown.
+	var signups []chat.Record
+	for i := range 102 {
+		signups = append(signups, chat.Record{UserID: fmt.Sprintf("u%03d", i), Sub: sub(i), Username: fmt.Sprintf("user%d", i), PoolID: pool, Source: chat.SourceSignup})
+	}
+	signups[101].Sub = sub(9999)
+	signups = append(signups, chat.Record{UserID: "u102", Sub: sub(102), PoolID: "us-east-1_OTHER", Source: chat.SourceSignup})
+	if err := l.Record(ctx, signups); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Tombstone(ctx, []string{"u100"}); err != nil {
+		t.Fatal(err)
+	}
+	c.counts()
+
+	now = now.Add(24 * time.Hour)
+	var synced []chat.Record
+	for i := range 250 {
+		synced = append(synced, chat.Record{UserID: fmt.Sprintf("u%03d", i), Sub: sub(i), Username: fmt.Sprintf("user%d", i), PoolID: pool, Source: chat.SourceSync})
+	}
+	if err := l.Ensure(ctx, append(synced, synced[0])); err != nil {
+		t.Fatal(err)
+	}
+	if writes, gets := c.counts(); writes != 150 || gets != 3 {
+		t.Errorf("Ensure wrote %d items in %d reads; want the 150 not held as they are (100 to 249) in 3", writes, gets)
+	}
+	for i, want := range []struct {
+		id     string
+		source chat.Source
+		at     time.Time
+	}{{"u000", chat.SourceSignup, signedUp}, {"u099", chat.SourceSignup, signedUp}, {"u100", chat.SourceSync, now}, {"u101", chat.SourceSync, now}, {"u102", chat.SourceSync, now}, {"u249", chat.SourceSync, now}} {
+		r, ok, err := l.Get(ctx, want.id)
+		if err != nil || !ok || !r.Live() || r.Source != want.source || !r.ImportedAt.Equal(want.at) || r.Sub != synced[[]int{0, 99, 100, 101, 102, 249}[i]].Sub || r.PoolID != pool {
+			t.Errorf("%s after Ensure: %+v, %v, %v; want live, source %s, imported at %v", want.id, r, ok, err, want.source, want.at)
+		}
+	}
+
+	if err := l.Ensure(ctx, synced); err != nil {
+		t.Fatal(err)
+	}
+	if writes, gets := c.counts(); writes != 0 || gets != 3 {
+		t.Errorf("Ensure again wrote %d items in %d reads; want none in 3", writes, gets)
 	}
 }

@@ -28,6 +28,7 @@ type memRunLedger struct {
 }
 
 func (l *memRunLedger) Record(context.Context, []chat.Record) error { return nil }
+func (l *memRunLedger) Ensure(context.Context, []chat.Record) error { return nil }
 
 func (l *memRunLedger) Live(_ context.Context, fn func(chat.Record) error) error {
 	for _, r := range l.live {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
@@ -70,6 +71,10 @@ func (f *failingLedger) Record(context.Context, []chat.Record) error {
 	return nil
 }
 
+func (f *failingLedger) Ensure(ctx context.Context, recs []chat.Record) error {
+	return f.Record(ctx, recs)
+}
+
 // TestStreamLedgerFailure: a round whose ledger write fails is not done:
 // the stream stops with the ledger's error and the token that round began
 // from, so that running it again writes it.
@@ -92,5 +97,87 @@ func TestStreamLedgerFailure(t *testing.T) {
 	next, c, err := eng.Stream(context.Background(), "a", "", nil)
 	if err == nil || next == "" || c.Pages < 2 {
 		t.Errorf("second round's failure: token %q, %d pages, %v; want the second page's token", next, c.Pages, err)
+	}
+}
+
+// TestSyncAgainKeepsLedger: a second sync over a pool the ledger holds
+// rewrites none of its items (each keeps the ImportedAt, and Source, it
+// was written with), and writes only what is missing: a pool user whose
+// item was tombstoned while the account is still in Chat is live again.
+func TestSyncAgainKeepsLedger(t *testing.T) {
+	fx := pool(t)
+	_, client := fx.newChat(t)
+	api := dynamodb.NewFromConfig(moto.Shared(t).Config())
+	table := moto.UniqueName(t, "ledger")
+	if err := ledger.CreateTable(context.Background(), api, table); err != nil {
+		t.Fatal(err)
+	}
+	first := time.Date(2026, 12, 1, 3, 0, 0, 0, time.UTC)
+	now := first
+	l := ledger.New(api, table, func() time.Time { return now })
+	run := func() {
+		t.Helper()
+		eng, err := poolsync.New(poolsync.Config{Pool: fx.pool.ID, Users: fx.lister(30), Chat: client, Mapping: chatIDMapping, Ledger: l})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c, err := eng.Run(context.Background()); err != nil || c.Failed != 0 {
+			t.Fatalf("sync: %+v, %v", c, err)
+		}
+	}
+	run()
+	items := func() map[string]chat.Record {
+		t.Helper()
+		m := map[string]chat.Record{}
+		if err := l.Live(context.Background(), func(r chat.Record) error { m[r.UserID] = r; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	before := items()
+	if len(before) < 2 {
+		t.Fatalf("%d items after the first sync", len(before))
+	}
+	var signUp, gone string
+	for id := range before {
+		switch {
+		case signUp == "":
+			signUp = id
+		case gone == "":
+			gone = id
+		}
+	}
+	// One item was written by a sign-up, one tombstoned (its account still
+	// in Chat, its user still in the pool).
+	su := before[signUp]
+	su.Source, su.ImportedAt = chat.SourceSignup, first.Add(-24*time.Hour)
+	if err := l.Record(context.Background(), []chat.Record{su}); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Tombstone(context.Background(), []string{gone}); err != nil {
+		t.Fatal(err)
+	}
+
+	now = first.Add(24 * time.Hour)
+	run()
+	after := items()
+	if len(after) != len(before) {
+		t.Errorf("%d live items after the second sync, want %d", len(after), len(before))
+	}
+	for id, r := range after {
+		switch id {
+		case signUp:
+			if r.Source != chat.SourceSignup || !r.ImportedAt.Equal(su.ImportedAt) {
+				t.Errorf("the sign-up's item was rewritten: %+v", r)
+			}
+		case gone:
+			if !r.ImportedAt.Equal(now) || r.Source != chat.SourceSync {
+				t.Errorf("the tombstoned pool user's item: %+v; want it recorded again now", r)
+			}
+		default:
+			if !r.ImportedAt.Equal(first) {
+				t.Errorf("item %s rewritten: ImportedAt %v, want %v", id, r.ImportedAt, first)
+			}
+		}
 	}
 }

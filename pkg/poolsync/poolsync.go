@@ -21,6 +21,8 @@ import (
 	"strings"
 	"sync"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/chatsync/chat-lambdas/pkg/chat"
 	"github.com/chatsync/chat-lambdas/pkg/cognito"
 )
@@ -61,9 +63,13 @@ type ProfileSetter interface {
 const profileConcurrency = 8
 
 // Recorder is the ledger as a sync writes it (see pkg/ledger):
-// *ledger.Ledger implements it.
+// *ledger.Ledger implements it. Record writes the users a round imports;
+// Ensure writes those found in Chat only where the ledger does not hold
+// them already, so that a sync over a recorded pool reads the ledger but
+// does not rewrite it.
 type Recorder interface {
 	Record(ctx context.Context, recs []chat.Record) error
+	Ensure(ctx context.Context, recs []chat.Record) error
 }
 
 // Config configures an Engine.
@@ -92,8 +98,9 @@ type Config struct {
 	// status, from several goroutines at once: prune learns the pool's subs
 	// from it.
 	OnUser func(cognito.User)
-	// Ledger, when set, records every mapped user found in Chat or
-	// imported (Source sync), side by side with the imports. A failed
+	// Ledger, when set, records every mapped user found in Chat (where
+	// the ledger lacks it) or imported (Source sync), side by side with
+	// the imports. A failed
 	// write fails the round, as a refused import would, so that running
 	// again (or the queue's redelivery) writes it.
 	Ledger Recorder
@@ -350,12 +357,12 @@ func (e *Engine) users(ctx context.Context, users []cognito.User) (c Counts, wai
 		status[it.UserID] = it
 	}
 	var (
-		send     []candidate
-		accounts []chat.Account
-		recs     []chat.Record // the users found in Chat or to be imported
+		send        []candidate
+		accounts    []chat.Account
+		found, news []chat.Record // the users found in Chat, and those to be imported
 	)
-	record := func(cd candidate) {
-		recs = append(recs, chat.Record{UserID: cd.account.UserID, Sub: cd.user.Attributes["sub"], Username: cd.user.Username, PoolID: e.cfg.Pool, Source: chat.SourceSync})
+	record := func(to *[]chat.Record, cd candidate) {
+		*to = append(*to, chat.Record{UserID: cd.account.UserID, Sub: cd.user.Attributes["sub"], Username: cd.user.Username, PoolID: e.cfg.Pool, Source: chat.SourceSync})
 	}
 	for _, cd := range cands {
 		it, ok := status[cd.account.UserID]
@@ -368,21 +375,20 @@ func (e *Engine) users(ctx context.Context, users []cognito.User) (c Counts, wai
 			e.report(e.outcome(cd, Failed, "account_check: "+itemReason(it)))
 		case it.AccountStatus == chat.Imported:
 			c.AlreadyInChat++
-			record(cd)
+			record(&found, cd)
 			if !e.cfg.Profiles {
 				e.report(e.outcome(cd, Exists, ""))
 				continue
 			}
 			send, accounts = append(send, cd), append(accounts, cd.account)
 		default:
-			record(cd)
+			record(&news, cd)
 			send, accounts = append(send, cd), append(accounts, cd.account)
 		}
 	}
-	if e.cfg.DryRun || e.cfg.Ledger == nil {
-		recs = nil
+	if !e.cfg.DryRun && e.cfg.Ledger != nil {
+		wait = e.recordAlongside(ctx, news, found)
 	}
-	wait = e.recordAlongside(ctx, recs)
 	if len(send) == 0 {
 		return c, wait, nil
 	}
@@ -476,17 +482,24 @@ func (e *Engine) profiles(ctx context.Context, send []candidate, outs []Outcome)
 	return c
 }
 
-// recordAlongside starts writing recs to the ledger and returns the wait
-// for it (nil error at once when there is nothing to write).
-func (e *Engine) recordAlongside(ctx context.Context, recs []chat.Record) func() error {
-	if len(recs) == 0 {
+// recordAlongside starts writing a round's users to the ledger, those to
+// be imported (news, Record) and those found in Chat (found, Ensure), and
+// returns the wait for both (nil error at once when there is nothing to
+// write).
+func (e *Engine) recordAlongside(ctx context.Context, news, found []chat.Record) func() error {
+	if len(news)+len(found) == 0 {
 		return noWait
 	}
-	done := make(chan error, 1)
-	go func() { done <- e.cfg.Ledger.Record(ctx, recs) }()
+	var g errgroup.Group
+	if len(news) > 0 {
+		g.Go(func() error { return e.cfg.Ledger.Record(ctx, news) })
+	}
+	if len(found) > 0 {
+		g.Go(func() error { return e.cfg.Ledger.Ensure(ctx, found) })
+	}
 	return sync.OnceValue(func() error {
-		if err := <-done; err != nil {
-			return fmt.Errorf("the ledger could not record %d users: %w", len(recs), err)
+		if err := g.Wait(); err != nil {
+			return fmt.Errorf("the ledger could not record %d users: %w", len(news)+len(found), err)
 		}
 		return nil
 	})
