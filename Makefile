@@ -43,7 +43,7 @@ test:
 	set -o pipefail; $(GO) test -race -skip '^TestSoak$$' -json ./... | $(GO) run ./internal/testsum
 	$(GO) test -race -count=1 -run '^TestSoak$$' -v ./pkg/handler/
 
-## bench: every Go benchmark, then the full measurements into BENCHMARKS.md (~5 min).
+## bench: every Go benchmark, then the full measurements into BENCHMARKS.md (~7 min).
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	$(GO) test -count=1 -timeout 30m -run '^TestReport$$' ./internal/bench -args -report '$(CURDIR)/BENCHMARKS.md'
