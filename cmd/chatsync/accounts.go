@@ -30,8 +30,9 @@ Accounts imports, deletes or checks Chat accounts by UserID, for operators.
 The UserIDs come from the arguments, from -f FILE, or from stdin ("-" as an
 argument, or -f -): one per line; blank lines and lines starting with # are
 ignored. Every UserID is checked before the first call, and repeated ones
-are sent once. The app's admin identifier is never imported or deleted. The client sends them in calls of 100 (Tencent's limit),
-within Tencent's rate caps, retrying transient errors.
+are sent once. The app's admin identifier is never imported or deleted.
+The client sends them in calls of 100 (Tencent's limit), within Tencent's
+rate caps, retrying transient errors.
 
   import  creates the accounts (no Nick or FaceUrl); an existing one is a success
   delete  kicks each account (its UserSigs stop working, so no old one can log
