@@ -11,8 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/sync/errgroup"
-
 	"github.com/chatsync/chat-lambdas/pkg/chat"
 	"github.com/chatsync/chat-lambdas/pkg/chatapi"
 	"github.com/chatsync/chat-lambdas/pkg/config"
@@ -330,23 +328,11 @@ const kickers = 16
 // 70107, counts as kicked: its delete answers 70107 too). An account whose
 // kick failed is counted failed and not deleted: its UserSigs still work.
 func (t *tally) kick(ctx context.Context, client *chatapi.Client, ids []string) []string {
-	ok := make([]bool, len(ids))
-	stats := make([]chat.Stats, len(ids))
-	errs := make([]error, len(ids))
-	var g errgroup.Group
-	g.SetLimit(kickers)
-	for i, id := range ids {
-		g.Go(func() error {
-			stats[i], errs[i] = client.Kick(ctx, id)
-			ok[i] = errs[i] == nil
-			return nil
-		})
-	}
-	_ = g.Wait()
+	stats, errs := chat.KickEach(ctx, client.Kick, ids, kickers)
 	var kicked []string
 	for i, id := range ids {
 		t.stats = t.stats.Add(stats[i])
-		if !ok[i] {
+		if errs[i] != nil {
 			t.fail(id, "kick failed, not deleted: "+oneField(chat.PublicMessage(errs[i])))
 			continue
 		}

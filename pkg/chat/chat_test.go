@@ -1,11 +1,15 @@
 package chat_test
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/chatsync/chat-lambdas/pkg/chat"
 )
@@ -139,5 +143,36 @@ func TestMappingUsernameUUID(t *testing.T) {
 	a, _, err := m.Account("jdoe", nil)
 	if err != nil || a.UserID != "jdoe" {
 		t.Errorf("a plain username: %+v %v", a, err)
+	}
+}
+
+// TestKickEach: every account is kicked once, no more than n at a time,
+// and each result comes back in the place of its UserID.
+func TestKickEach(t *testing.T) {
+	var inFlight, most atomic.Int32
+	kick := func(_ context.Context, id string) (chat.Stats, error) {
+		n := inFlight.Add(1)
+		for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+		}
+		defer inFlight.Add(-1)
+		time.Sleep(time.Millisecond)
+		if id == "bad" {
+			return chat.Stats{Calls: 1, Attempts: 3}, errors.New("refused")
+		}
+		return chat.Stats{Calls: 1, Attempts: 1}, nil
+	}
+	ids := []string{"a", "b", "bad", "c", "d", "e", "f", "g"}
+	stats, errs := chat.KickEach(context.Background(), kick, ids, 3)
+	for i, id := range ids {
+		wantErr, wantAttempts := id == "bad", 1
+		if wantErr {
+			wantAttempts = 3
+		}
+		if (errs[i] != nil) != wantErr || stats[i].Attempts != wantAttempts {
+			t.Errorf("%s: %+v, %v", id, stats[i], errs[i])
+		}
+	}
+	if m := most.Load(); m > 3 || m < 1 {
+		t.Errorf("%d kicks in flight at most, want 1 to 3", m)
 	}
 }

@@ -1,6 +1,10 @@
 package chat
 
-import "errors"
+import (
+	"context"
+	"errors"
+	"sync"
+)
 
 // Stats counts the work behind one operation.
 type Stats struct {
@@ -172,4 +176,24 @@ func PublicMessage(err error) string {
 		return e.Public()
 	}
 	return "internal error"
+}
+
+// KickEach kicks every account of ids with kick, at most n at a time (the
+// Chat client's limiter paces them), and returns each kick's stats and
+// error, in the order of ids. Kick takes one account a call, so a tool
+// that ends the logins of many accounts runs their kicks side by side.
+func KickEach(ctx context.Context, kick func(context.Context, string) (Stats, error), ids []string, n int) ([]Stats, []error) {
+	stats := make([]Stats, len(ids))
+	errs := make([]error, len(ids))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, max(n, 1))
+	for i, id := range ids {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			stats[i], errs[i] = kick(ctx, id)
+		})
+	}
+	wg.Wait()
+	return stats, errs
 }

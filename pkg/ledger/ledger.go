@@ -160,8 +160,7 @@ func (l *Ledger) batchGet(ctx context.Context, ids []string) (map[string]chat.Re
 		keys[i] = key(id)
 	}
 	held := make(map[string]chat.Record, len(ids))
-	pause := 50 * time.Millisecond
-	for range unprocessedRounds {
+	err := untilProcessed(ctx, "batch get", func() (int, error) {
 		out, err := l.api.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: map[string]types.KeysAndAttributes{l.table: {
 			Keys:                 keys,
 			ProjectionExpression: aws.String("#u, #s, #p, #d"),
@@ -170,27 +169,19 @@ func (l *Ledger) batchGet(ctx context.Context, ids []string) (map[string]chat.Re
 			},
 		}}})
 		if err != nil {
-			return nil, wrap("batch get", err)
+			return 0, err
 		}
 		for _, it := range out.Responses[l.table] {
 			r, err := record(it)
 			if err != nil {
-				return nil, err
+				return 0, err
 			}
 			held[r.UserID] = r
 		}
 		keys = out.UnprocessedKeys[l.table].Keys
-		if len(keys) == 0 {
-			return held, nil
-		}
-		select {
-		case <-ctx.Done():
-			return nil, wrap("batch get", ctx.Err())
-		case <-time.After(pause):
-		}
-		pause *= 2
-	}
-	return nil, fmt.Errorf("ledger: batch get: %d keys still unprocessed", len(keys))
+		return len(keys), nil
+	})
+	return held, err
 }
 
 // batchPut writes up to 25 items, sending the unprocessed ones again with
@@ -200,24 +191,39 @@ func (l *Ledger) batchPut(ctx context.Context, items []map[string]types.Attribut
 	for i, it := range items {
 		reqs[i] = types.WriteRequest{PutRequest: &types.PutRequest{Item: it}}
 	}
-	pause := 50 * time.Millisecond
-	for range unprocessedRounds {
+	return untilProcessed(ctx, "batch write", func() (int, error) {
 		out, err := l.api.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: map[string][]types.WriteRequest{l.table: reqs}})
 		if err != nil {
-			return wrap("batch write", err)
+			return 0, err
 		}
 		reqs = out.UnprocessedItems[l.table]
-		if len(reqs) == 0 {
+		return len(reqs), nil
+	})
+}
+
+// untilProcessed runs call, which sends a batch and keeps what DynamoDB
+// left unprocessed for the next call, again after a growing pause while it
+// reports any left, at most unprocessedRounds times. op names the call in
+// errors.
+func untilProcessed(ctx context.Context, op string, call func() (left int, err error)) error {
+	pause := 50 * time.Millisecond
+	left := 0
+	for range unprocessedRounds {
+		n, err := call()
+		if err != nil {
+			return wrap(op, err)
+		}
+		if left = n; left == 0 {
 			return nil
 		}
 		select {
 		case <-ctx.Done():
-			return wrap("batch write", ctx.Err())
+			return wrap(op, ctx.Err())
 		case <-time.After(pause):
 		}
 		pause *= 2
 	}
-	return fmt.Errorf("ledger: batch write: %d items still unprocessed", len(reqs))
+	return fmt.Errorf("ledger: %s: %d still unprocessed", op, left)
 }
 
 // Tombstone sets DeletedAt to now on the items of ids, making an item (with

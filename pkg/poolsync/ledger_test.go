@@ -17,6 +17,18 @@ import (
 	"github.com/chatsync/chat-lambdas/pkg/poolsync"
 )
 
+// newLedger makes a ledger table in the shared moto server, with the clock
+// now (nil: time.Now).
+func newLedger(t *testing.T, now func() time.Time) *ledger.Ledger {
+	t.Helper()
+	api := dynamodb.NewFromConfig(moto.Shared(t).Config())
+	table := moto.UniqueName(t, "ledger")
+	if err := ledger.CreateTable(context.Background(), api, table); err != nil {
+		t.Fatal(err)
+	}
+	return ledger.New(api, table, now)
+}
+
 // TestSyncRecordsLedger: a sync with the ledger (moto's DynamoDB) records
 // every mapped, confirmed user it finds in Chat or imports, with Source
 // sync and the user's sub, username and pool; no unmappable or
@@ -24,12 +36,7 @@ import (
 func TestSyncRecordsLedger(t *testing.T) {
 	fx := pool(t)
 	_, client := fx.newChat(t)
-	api := dynamodb.NewFromConfig(moto.Shared(t).Config())
-	table := moto.UniqueName(t, "ledger")
-	if err := ledger.CreateTable(context.Background(), api, table); err != nil {
-		t.Fatal(err)
-	}
-	l := ledger.New(api, table, nil)
+	l := newLedger(t, nil)
 	eng, err := poolsync.New(poolsync.Config{Pool: fx.pool.ID, Users: fx.lister(30), Chat: client, Mapping: chatIDMapping, Ledger: l})
 	if err != nil {
 		t.Fatal(err)
@@ -107,14 +114,9 @@ func TestStreamLedgerFailure(t *testing.T) {
 func TestSyncAgainKeepsLedger(t *testing.T) {
 	fx := pool(t)
 	_, client := fx.newChat(t)
-	api := dynamodb.NewFromConfig(moto.Shared(t).Config())
-	table := moto.UniqueName(t, "ledger")
-	if err := ledger.CreateTable(context.Background(), api, table); err != nil {
-		t.Fatal(err)
-	}
 	first := time.Date(2026, 12, 1, 3, 0, 0, 0, time.UTC)
 	now := first
-	l := ledger.New(api, table, func() time.Time { return now })
+	l := newLedger(t, func() time.Time { return now })
 	run := func() {
 		t.Helper()
 		eng, err := poolsync.New(poolsync.Config{Pool: fx.pool.ID, Users: fx.lister(30), Chat: client, Mapping: chatIDMapping, Ledger: l})

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/chatsync/chat-lambdas/pkg/chat"
@@ -151,7 +150,6 @@ func considered(r chat.Record, pool string) bool {
 type pruner struct {
 	cfg PruneConfig
 	c   PruneCounts
-	mu  sync.Mutex // guards the outcome calls made from prune's goroutines
 }
 
 // Prune reads every live ledger item and the recent tombstones, finds the
@@ -356,34 +354,29 @@ func (p *pruner) prune(ctx context.Context, act []chat.Record) error {
 		return nil
 	}
 	c := &p.c
+	ids := make([]string, len(act))
+	for i, r := range act {
+		ids[i] = r.UserID
+	}
+	stats, errs := chat.KickEach(ctx, p.cfg.Chat.Kick, ids, pruneConcurrency)
 	var (
-		wg     sync.WaitGroup
-		sem    = make(chan struct{}, pruneConcurrency)
 		kicked []chat.Record
 		first  error
 	)
-	for _, r := range act {
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			st, err := p.cfg.Chat.Kick(ctx, r.UserID)
-			p.mu.Lock()
-			defer p.mu.Unlock()
-			c.ChatCalls += st.Calls
-			if err != nil {
-				c.Failed++
-				first = cmp.Or(first, err)
-				p.report(r, Failed, "kick: "+reason(err))
-				return
-			}
-			kicked = append(kicked, r)
-		})
+	for i, r := range act {
+		c.ChatCalls += stats[i].Calls
+		if err := errs[i]; err != nil {
+			c.Failed++
+			first = cmp.Or(first, err)
+			p.report(r, Failed, "kick: "+reason(err))
+			continue
+		}
+		kicked = append(kicked, r)
 	}
-	wg.Wait()
 	if len(kicked) == 0 {
 		return fmt.Errorf("prune: %w", first)
 	}
-	ids := make([]string, len(kicked))
+	ids = make([]string, len(kicked))
 	byID := make(map[string]chat.Record, len(kicked))
 	for i, r := range kicked {
 		ids[i], byID[r.UserID] = r.UserID, r
